@@ -1,0 +1,157 @@
+"""The one seam to the neural networks: ONNX sessions, their labels and the model version string.
+
+Loaded once per worker (``load_models``) and passed to the pure analysis functions. Two sources of mood
+scores are supported: Essentia/AudioMuse-AI mood heads (``mood_*-msd-musicnn-1.onnx``) when the user has
+dropped them into the models folder, otherwise a documented mapping from MSD/MTT tag scores (moods.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audiomuse_ray.errors import ModelNotBuilt
+
+MSD, MTT = "msd-musicnn", "mtt-musicnn"
+# Essentia's heads: file name -> (mood, column of the 2-way softmax that means "yes").
+ESSENTIA_HEADS = {
+    "danceability-msd-musicnn-1.onnx": ("danceable", 0),
+    "mood_aggressive-msd-musicnn-1.onnx": ("aggressive", 0),
+    "mood_happy-msd-musicnn-1.onnx": ("happy", 0),
+    "mood_party-msd-musicnn-1.onnx": ("party", 1),
+    "mood_relaxed-msd-musicnn-1.onnx": ("relaxed", 1),
+    "mood_sad-msd-musicnn-1.onnx": ("sad", 1),
+}
+BUILD_HINT = "Run scripts/setup.sh (or: .venv-models/bin/python models/build.py) to convert them from the musicnn wheel."
+
+
+@dataclass(frozen=True)
+class Manifest:
+    models_dir: Path
+    input_name: str
+    embedding_output: str
+    tags_output: str
+    files: dict[str, str]
+    labels: dict[str, list[str]]
+    sha256: dict[str, str]
+
+
+def load_manifest(models_dir: str | Path) -> Manifest:
+    models_dir = Path(models_dir)
+    path = models_dir / "manifest.json"
+    if not path.exists():
+        raise ModelNotBuilt(f"No models in {models_dir} (manifest.json missing). {BUILD_HINT}")
+    data = json.loads(path.read_text())
+    models = data["models"]
+    for name, m in models.items():
+        if not (models_dir / m["file"]).exists():
+            raise ModelNotBuilt(f"{models_dir / m['file']} is missing. {BUILD_HINT}")
+    return Manifest(
+        models_dir=models_dir,
+        input_name=data["input"]["name"],
+        embedding_output=data["outputs"]["embedding"],
+        tags_output=data["outputs"]["tags"],
+        files={k: m["file"] for k, m in models.items()},
+        labels={k: list(m["labels"]) for k, m in models.items()},
+        sha256={k: m["sha256"] for k, m in models.items()},
+    )
+
+
+@dataclass
+class MusicnnModels:
+    """Loaded ONNX sessions. ``predict`` runs one batch of patches through every network at once."""
+
+    manifest: Manifest
+    sessions: dict[str, object]
+    mood_heads: dict[str, tuple[object, int]] = field(default_factory=dict)
+    device: str = "cpu"
+
+    @property
+    def msd_labels(self) -> list[str]:
+        return self.manifest.labels[MSD]
+
+    @property
+    def mtt_labels(self) -> list[str]:
+        return self.manifest.labels.get(MTT, [])
+
+    @property
+    def mood_source(self) -> str:
+        return "essentia-heads" if len(self.mood_heads) == len(ESSENTIA_HEADS) else "tag-mapping-v1"
+
+    @property
+    def version(self) -> str:
+        """Stored with every analysis; a change makes the next run re-analyse the library."""
+        digest = hashlib.sha1("".join(self.manifest.sha256[k] for k in sorted(self.manifest.sha256)).encode()).hexdigest()[:10]
+        return f"musicnn-onnx-{digest}+{self.mood_source}"
+
+    def predict(self, patches: np.ndarray) -> dict[str, np.ndarray]:
+        """``patches`` (n, 187, 96) float32 -> {"embedding": (n, 200), "msd": (n, 50), "mtt": (n, 50), moods...}."""
+        feed = {self.manifest.input_name: np.ascontiguousarray(patches, dtype=np.float32)}
+        outputs = [self.manifest.embedding_output, self.manifest.tags_output]
+        embedding, msd = self.sessions[MSD].run(outputs, feed)
+        out = {"embedding": embedding, "msd": msd}
+        if MTT in self.sessions:
+            out["mtt"] = self.sessions[MTT].run([self.manifest.tags_output], feed)[0]
+        for mood, (session, column) in self.mood_heads.items():
+            name = session.get_inputs()[0].name
+            probs = session.run(None, {name: embedding.astype(np.float32)})[0]
+            out["mood:" + mood] = probs[:, column]
+        return out
+
+
+def load_models(models_dir: str | Path, *, threads: int = 1, use_gpu: bool = False) -> MusicnnModels:
+    """Open every ONNX session once; ``threads`` intra-op threads each (match the worker's CPUs)."""
+    import onnxruntime as ort
+
+    manifest = load_manifest(models_dir)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    providers = ["CPUExecutionProvider"]
+    if use_gpu and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    def session(path: Path):
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+    sessions = {name: session(manifest.models_dir / f) for name, f in manifest.files.items()}
+    heads = {}
+    for filename, (mood, column) in ESSENTIA_HEADS.items():
+        if (manifest.models_dir / filename).exists():
+            heads[mood] = (session(manifest.models_dir / filename), column)
+    if heads and len(heads) != len(ESSENTIA_HEADS):
+        heads = {}  # a partial set would mix two mood scales in one library: use the tag mapping for all
+    device = "cuda" if providers[0].startswith("CUDA") else "cpu"
+    return MusicnnModels(manifest=manifest, sessions=sessions, mood_heads=heads, device=device)
+
+
+def describe_models(models_dir: str | Path) -> str:
+    models = load_models(models_dir)
+    names = ", ".join(sorted(models.sessions))
+    return f"{names} in {models.manifest.models_dir} (version {models.version})"
+
+
+def main(argv: list[str]) -> int:
+    """``python -m audiomuse_ray.analysis.models check [DIR]``: exit 0 when the models load and run."""
+    if not argv or argv[0] != "check":
+        print("usage: python -m audiomuse_ray.analysis.models check [MODELS_DIR]", file=sys.stderr)
+        return 2
+    models_dir = argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2] / "models"
+    try:
+        models = load_models(models_dir)
+        out = models.predict(np.zeros((1, 187, 96), dtype=np.float32))
+    except ModelNotBuilt as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"ok: {describe_models(models_dir)}; embedding {out['embedding'].shape}, tags {out['msd'].shape}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,115 @@
+"""The ``MediaProvider`` protocol every music source implements, and the records it returns.
+
+A provider lists albums and tracks, hands out a local file for a track (downloading it for a remote
+server), writes playlists and, where the server keeps one, reads a user's listening history.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+AUTOMATIC_SUFFIX = "_automatic"
+INSTANT_SUFFIX = "_instant"
+
+
+@dataclass(frozen=True)
+class Album:
+    id: str
+    name: str
+    artist: str
+    added_at: datetime | None = None
+    track_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Track:
+    item_id: str
+    title: str
+    artist: str
+    album: str
+    album_artist: str
+    path_or_url: str  # a file path for the local provider, the server's path or stream URL otherwise
+    album_id: str = ""
+    duration: float | None = None
+    track_number: int | None = None
+    genre: str | None = None
+
+
+@dataclass(frozen=True)
+class PlaylistInfo:
+    id: str
+    name: str
+    track_count: int
+
+
+@dataclass(frozen=True)
+class PlayRecord:
+    """How often and how recently a user played a track (the input of a sonic fingerprint)."""
+
+    item_id: str
+    play_count: int
+    last_played: datetime | None
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    """Who is listening, for per-user history; fields a provider does not use stay empty."""
+
+    user: str = ""
+    token: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    provider: str
+    detail: str
+
+
+@runtime_checkable
+class MediaProvider(Protocol):
+    name: str
+
+    def list_albums(self, limit: int = 0) -> list[Album]:
+        """Albums, most recently added first; ``limit`` 0 means all."""
+
+    def list_tracks(self, album: Album) -> list[Track]:
+        """The tracks of one album in track order."""
+
+    def local_file(self, track: Track) -> AbstractContextManager[Path]:
+        """``with provider.local_file(t) as path:`` a readable file, deleted afterwards if downloaded."""
+
+    def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        """Create playlist ``name`` (replacing one of the same name) and return its provider id."""
+
+    def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
+        """Playlists on the server, optionally only those whose name ends with ``suffix``."""
+
+    def delete_playlists(self, suffix: str) -> int:
+        """Delete the playlists whose name ends with ``suffix``; returns how many."""
+
+    def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
+        """The user's most played tracks with last-played times; raises HistoryUnsupported if none kept."""
+
+    def health(self) -> Health:
+        """Whether the server answers with the configured credentials."""
+
+
+def parse_iso_time(value: str | None) -> datetime | None:
+    """ISO-8601 from a server (``Z`` suffix, up to 7 fractional digits as Jellyfin sends) or None."""
+    if not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        text = f"{head}.{digits[:6]}{tail[len(digits):]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

@@ -1,0 +1,130 @@
+"""Jellyfin as a media provider, through its documented REST API with an API key (``X-Emby-Token``).
+
+Albums come newest first from ``/Users/{id}/Items?IncludeItemTypes=MusicAlbum&SortBy=DateCreated``;
+files from ``/Items/{id}/Download``; playlists through ``/Playlists``; history from the user's
+``UserData`` (PlayCount, LastPlayedDate).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from audiomuse_ray.errors import ProviderError, ProviderRequestError
+from audiomuse_ray.providers.base import (
+    Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials, parse_iso_time,
+)
+from audiomuse_ray.providers.http import HttpClient, temporary_download
+
+PAGE = 500
+TICKS_PER_SECOND = 10_000_000
+
+
+class JellyfinProvider:
+    name = "jellyfin"
+
+    def __init__(self, url: str, user_id: str, token: str, *, timeout_s: float = 30.0, retries: int = 3):
+        if not url or not user_id or not token:
+            raise ProviderRequestError(
+                "The Jellyfin provider needs AUDIOMUSE_JELLYFIN_URL, AUDIOMUSE_JELLYFIN_USER_ID and AUDIOMUSE_JELLYFIN_TOKEN."
+            )
+        self.user_id, self.token = user_id, token
+        self.client = self._client(url, token, timeout_s, retries)
+
+    @staticmethod
+    def _client(url: str, token: str, timeout_s: float, retries: int) -> HttpClient:
+        return HttpClient("Jellyfin", url, timeout_s=timeout_s, retries=retries,
+                          headers={"X-Emby-Token": token, "Accept": "application/json"},
+                          setting_hint="AUDIOMUSE_JELLYFIN_URL")
+
+    def _items(self, user_id: str, params: dict, client: HttpClient | None = None, limit: int = 0) -> list[dict]:
+        client = client or self.client
+        out: list[dict] = []
+        while True:
+            size = PAGE if not limit else min(PAGE, limit - len(out))
+            page = client.get_json(f"Users/{user_id}/Items", params={**params, "StartIndex": len(out), "Limit": size})
+            items = page.get("Items") or []
+            out.extend(items)
+            total = page.get("TotalRecordCount", len(out))
+            if len(items) < size or len(out) >= total or (limit and len(out) >= limit):
+                return out
+
+    # ------------------------------------------------------------------------------------ protocol
+    def list_albums(self, limit: int = 0) -> list[Album]:
+        items = self._items(self.user_id, {"IncludeItemTypes": "MusicAlbum", "Recursive": "true",
+                                           "SortBy": "DateCreated", "SortOrder": "Descending",
+                                           "Fields": "DateCreated,ChildCount"}, limit=limit)
+        return [Album(id=i["Id"], name=i.get("Name") or "", artist=i.get("AlbumArtist") or "",
+                      added_at=parse_iso_time(i.get("DateCreated")), track_count=i.get("ChildCount")) for i in items]
+
+    def list_tracks(self, album: Album) -> list[Track]:
+        items = self._items(self.user_id, {"ParentId": album.id, "IncludeItemTypes": "Audio", "Recursive": "true",
+                                           "SortBy": "ParentIndexNumber,IndexNumber,SortName", "Fields": "Path,Genres"})
+        return [_track(i, album) for i in items]
+
+    @contextmanager
+    def local_file(self, track: Track) -> Iterator[Path]:
+        suffix = Path(track.path_or_url).suffix or ".audio"
+        with temporary_download(self.client, f"Items/{track.item_id}/Download", track.item_id + suffix) as path:
+            yield path
+
+    def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        for p in self.list_playlists():
+            if p.name == name:
+                self.client.request("DELETE", f"Items/{p.id}").close()
+        resp = self.client.request("POST", "Playlists", json={"Name": name, "Ids": list(item_ids),
+                                                              "UserId": self.user_id, "MediaType": "Audio"})
+        with resp:
+            return str((resp.json() or {}).get("Id", ""))
+
+    def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
+        items = self._items(self.user_id, {"IncludeItemTypes": "Playlist", "Recursive": "true", "Fields": "ChildCount"})
+        return [PlaylistInfo(i["Id"], i.get("Name") or "", int(i.get("ChildCount") or 0))
+                for i in items if suffix is None or (i.get("Name") or "").endswith(suffix)]
+
+    def delete_playlists(self, suffix: str) -> int:
+        doomed = self.list_playlists(suffix)
+        for p in doomed:
+            self.client.request("DELETE", f"Items/{p.id}").close()
+        return len(doomed)
+
+    def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
+        user_id = user.user if user and user.user else self.user_id
+        client = self.client
+        if user and user.token:
+            client = self._client(self.client.base_url, user.token, self.client.timeout_s, self.client.retries)
+        items = self._items(user_id, {"IncludeItemTypes": "Audio", "Recursive": "true", "SortBy": "PlayCount",
+                                      "SortOrder": "Descending", "Filters": "IsPlayed", "Fields": "UserData"},
+                            client=client, limit=limit)
+        out = []
+        for i in items:
+            data = i.get("UserData") or {}
+            if int(data.get("PlayCount") or 0) > 0:
+                out.append(PlayRecord(i["Id"], int(data["PlayCount"]), parse_iso_time(data.get("LastPlayedDate"))))
+        return out
+
+    def health(self) -> Health:
+        try:
+            info = self.client.get_json("System/Info")
+        except ProviderError as exc:
+            return Health(False, self.name, str(exc))
+        return Health(True, self.name, f"{info.get('ServerName', 'Jellyfin')} {info.get('Version', '')} at {self.client.base_url}")
+
+
+def _track(i: dict, album: Album) -> Track:
+    artists = i.get("Artists") or []
+    ticks = i.get("RunTimeTicks")
+    return Track(
+        item_id=i["Id"],
+        title=i.get("Name") or "",
+        artist=artists[0] if artists else (i.get("AlbumArtist") or album.artist),
+        album=i.get("Album") or album.name,
+        album_artist=i.get("AlbumArtist") or album.artist,
+        path_or_url=i.get("Path") or f"jellyfin:{i['Id']}",
+        album_id=album.id,
+        duration=ticks / TICKS_PER_SECOND if ticks else None,
+        track_number=i.get("IndexNumber"),
+        genre=(i.get("Genres") or [None])[0],
+    )
+

@@ -1,0 +1,248 @@
+"""A music folder as a media provider: albums from tags (folders when tags are missing), .m3u8 playlists.
+
+Item ids are a hash of the path relative to the music folder, so they survive moving the whole folder
+and re-scans. The folder is scanned once per provider object (``rescan()`` to refresh).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import mutagen
+
+from audiomuse_ray.errors import ConfigurationError, HistoryUnsupported, ProviderRequestError, UnreadableAudio
+from audiomuse_ray.providers.base import Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials
+
+log = logging.getLogger(__name__)
+
+AUDIO_EXTENSIONS = frozenset(
+    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff", ".wma", ".wv", ".ape", ".mpc"}
+)
+PLAYLIST_EXTENSION = ".m3u8"
+
+
+def stable_id(*parts: str) -> str:
+    """A short, stable id from text (sha1, 20 hex digits)."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class FileTags:
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    album_artist: str | None = None
+    track_number: int | None = None
+    genre: str | None = None
+    duration: float | None = None
+
+
+def read_tags(path: Path) -> FileTags:
+    """Tags and duration via mutagen; an unreadable or untagged file gives empty tags, not an error."""
+    try:
+        audio = mutagen.File(path, easy=True)
+    except Exception as exc:  # mutagen raises many private types for damaged files
+        log.debug("no tags in %s: %s", path, exc)
+        return FileTags()
+    if audio is None:
+        return FileTags()
+    tags = audio.tags or {}
+
+    def first(*keys: str) -> str | None:
+        for k in keys:
+            try:
+                v = tags.get(k)
+            except (ValueError, KeyError):
+                v = None
+            if v:
+                text = str(v[0] if isinstance(v, list) else v).strip()
+                if text:
+                    return text
+        return None
+
+    number = first("tracknumber")
+    m = re.match(r"\s*(\d+)", number or "")
+    length = getattr(getattr(audio, "info", None), "length", None)
+    return FileTags(
+        title=first("title"),
+        artist=first("artist"),
+        album=first("album"),
+        album_artist=first("albumartist", "album_artist", "album artist"),
+        track_number=int(m.group(1)) if m else None,
+        genre=first("genre"),
+        duration=float(length) if length else None,
+    )
+
+
+class LocalFolderProvider:
+    name = "local"
+
+    def __init__(self, music_dir: str | Path, playlist_dir: str | Path):
+        if not music_dir:
+            raise ConfigurationError("The local provider needs a music folder: pass --music-dir or set AUDIOMUSE_MUSIC_DIR.")
+        self.music_dir = Path(music_dir).expanduser().resolve()
+        self.playlist_dir = Path(playlist_dir).expanduser()
+        self._albums: list[Album] | None = None
+        self._tracks: dict[str, list[Track]] = {}
+        self._by_id: dict[str, Track] = {}
+
+    # ------------------------------------------------------------------------------------ scanning
+    def rescan(self) -> None:
+        if not self.music_dir.is_dir():
+            raise ConfigurationError(f"The music folder {self.music_dir} does not exist or is not a folder.")
+        # A folder is an album: tracks of one folder sharing an album artist form one album, named by the
+        # album tag most of them carry. Real folders often mix stray album tags (a rip of a compilation,
+        # tags inherited from the source); grouping by tag alone would split them into one-track albums.
+        scanned: dict[tuple[Path, str], list[tuple[Path, FileTags, float]]] = {}
+        for path in self._audio_files():
+            tags = read_tags(path)
+            folder = path.parent
+            artist = tags.album_artist or tags.artist or (
+                folder.parent.name if folder != self.music_dir and folder.parent != self.music_dir else "Unknown Artist"
+            )
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                mtime = 0.0
+            scanned.setdefault((folder, artist), []).append((path, tags, mtime))
+        albums = []
+        self._tracks, self._by_id = {}, {}
+        for (folder, album_artist), items in scanned.items():
+            album_tags = Counter(t.album for _, t, _ in items if t.album)
+            album_name = album_tags.most_common(1)[0][0] if album_tags else (
+                folder.name if folder != self.music_dir else "Unknown Album")
+            album_id = stable_id(folder.relative_to(self.music_dir).as_posix(), album_artist.casefold())
+            tracks = [
+                Track(
+                    item_id=stable_id(path.relative_to(self.music_dir).as_posix()),
+                    title=tags.title or path.stem,
+                    artist=tags.artist or album_artist,
+                    album=album_name,
+                    album_artist=album_artist,
+                    path_or_url=str(path),
+                    album_id=album_id,
+                    duration=tags.duration,
+                    track_number=tags.track_number,
+                    genre=tags.genre,
+                )
+                for path, tags, _ in items
+            ]
+            tracks.sort(key=lambda t: (t.track_number or 10**6, t.path_or_url))
+            self._tracks[album_id] = tracks
+            self._by_id.update({t.item_id: t for t in tracks})
+            added = datetime.fromtimestamp(max(m for _, _, m in items), tz=timezone.utc)
+            albums.append(Album(id=album_id, name=album_name, artist=album_artist, added_at=added, track_count=len(tracks)))
+        albums.sort(key=lambda a: (a.added_at, a.artist, a.name), reverse=True)
+        self._albums = albums
+
+    def _audio_files(self) -> Iterator[Path]:
+        for root, dirs, files in os.walk(self.music_dir):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            root_path = Path(root)
+            if self._inside_playlist_dir(root_path):
+                continue
+            for f in sorted(files):
+                if not f.startswith(".") and Path(f).suffix.lower() in AUDIO_EXTENSIONS:
+                    yield root_path / f
+
+    def _inside_playlist_dir(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.playlist_dir.resolve())
+            return True
+        except ValueError:
+            return False
+
+    def _ensure_scanned(self) -> None:
+        if self._albums is None:
+            self.rescan()
+
+    # ------------------------------------------------------------------------------------ protocol
+    def list_albums(self, limit: int = 0) -> list[Album]:
+        self._ensure_scanned()
+        assert self._albums is not None
+        return list(self._albums[:limit] if limit else self._albums)
+
+    def list_tracks(self, album: Album) -> list[Track]:
+        self._ensure_scanned()
+        return list(self._tracks.get(album.id, []))
+
+    def track(self, item_id: str) -> Track | None:
+        self._ensure_scanned()
+        return self._by_id.get(item_id)
+
+    @contextmanager
+    def local_file(self, track: Track) -> Iterator[Path]:
+        path = Path(track.path_or_url)
+        if not path.is_file():
+            raise UnreadableAudio(f"{path} is gone: the music folder changed since it was scanned.")
+        yield path
+
+    def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        self._ensure_scanned()
+        missing = [i for i in item_ids if i not in self._by_id]
+        if missing:
+            raise ProviderRequestError(f"{len(missing)} track id(s) are not in {self.music_dir}, e.g. {missing[0]}.")
+        self.playlist_dir.mkdir(parents=True, exist_ok=True)
+        target = self.playlist_dir / (_file_name(name) + PLAYLIST_EXTENSION)
+        lines = ["#EXTM3U", f"#PLAYLIST:{name}"]
+        for item_id in item_ids:
+            t = self._by_id[item_id]
+            lines.append(f"#EXTINF:{int(t.duration or -1)},{t.artist} - {t.title}")
+            lines.append(t.path_or_url)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(target)  # atomic: a player never reads half a playlist
+        return target.stem
+
+    def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
+        if not self.playlist_dir.is_dir():
+            return []
+        out = []
+        for f in sorted(self.playlist_dir.glob("*" + PLAYLIST_EXTENSION)):
+            name, count = _read_m3u_header(f)
+            if suffix is None or name.endswith(suffix):
+                out.append(PlaylistInfo(id=f.stem, name=name, track_count=count))
+        return out
+
+    def delete_playlists(self, suffix: str) -> int:
+        gone = 0
+        for p in self.list_playlists(suffix):
+            (self.playlist_dir / (p.id + PLAYLIST_EXTENSION)).unlink(missing_ok=True)
+            gone += 1
+        return gone
+
+    def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
+        raise HistoryUnsupported(
+            "A local music folder keeps no listening history, so there is nothing to build a sonic "
+            "fingerprint from. Use a Subsonic/Navidrome, Jellyfin or Lyrion provider for that feature."
+        )
+
+    def health(self) -> Health:
+        if not self.music_dir.is_dir():
+            return Health(False, self.name, f"music folder {self.music_dir} does not exist")
+        count = sum(1 for _ in self._audio_files())
+        return Health(count > 0, self.name, f"{count} audio file(s) in {self.music_dir}")
+
+
+def _file_name(name: str) -> str:
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")
+    return cleaned[:150] or "playlist"
+
+
+def _read_m3u_header(path: Path) -> tuple[str, int]:
+    name, count = path.stem, 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("#PLAYLIST:"):
+            name = line[len("#PLAYLIST:"):].strip() or name
+        elif line and not line.startswith("#"):
+            count += 1
+    return name, count

@@ -1,0 +1,109 @@
+"""Lyrion Music Server (formerly Logitech Media Server) as a media provider, through ``/jsonrpc.js``.
+
+Every call is ``slim.request`` with a command list, e.g. ``["albums", 0, 100, "sort:new"]``; results
+come back in ``*_loop`` lists. Files are fetched from ``/music/{track_id}/download``. Lyrion's JSON-RPC
+has no per-user play history, so sonic fingerprints are not available for it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from audiomuse_ray.errors import HistoryUnsupported, ProviderError, ProviderRequestError
+from audiomuse_ray.providers.base import Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials
+from audiomuse_ray.providers.http import HttpClient, temporary_download
+
+PAGE = 500
+
+
+class LyrionProvider:
+    name = "lyrion"
+
+    def __init__(self, url: str, *, timeout_s: float = 30.0, retries: int = 3):
+        if not url:
+            raise ProviderRequestError("The Lyrion provider needs AUDIOMUSE_LYRION_URL (e.g. http://lms:9000).")
+        self.client = HttpClient("Lyrion", url, timeout_s=timeout_s, retries=retries, setting_hint="AUDIOMUSE_LYRION_URL")
+
+    def request(self, *command: Any) -> dict:
+        resp = self.client.request("POST", "jsonrpc.js", json={"id": 1, "method": "slim.request", "params": ["", list(command)]})
+        with resp:
+            try:
+                body = resp.json()
+            except ValueError as exc:
+                raise ProviderRequestError(f"Lyrion at {self.client.base_url} answered {command[0]} with something that is not JSON.") from exc
+        if not isinstance(body, dict) or "result" not in body:
+            raise ProviderRequestError(f"Lyrion at {self.client.base_url} sent no result for {command[0]}: {str(body)[:200]}")
+        return body["result"] or {}
+
+    def _paged(self, command: str, loop: str, *args: str, limit: int = 0) -> list[dict]:
+        out: list[dict] = []
+        while True:
+            size = PAGE if not limit else min(PAGE, limit - len(out))
+            result = self.request(command, len(out), size, *args)
+            items = result.get(loop) or []
+            out.extend(items)
+            total = int(result.get("count", len(out)))
+            if len(items) < size or len(out) >= total or (limit and len(out) >= limit):
+                return out
+
+    # ------------------------------------------------------------------------------------ protocol
+    def list_albums(self, limit: int = 0) -> list[Album]:
+        items = self._paged("albums", "albums_loop", "sort:new", "tags:laSs", limit=limit)
+        return [Album(id=str(a["id"]), name=a.get("album") or "", artist=a.get("artist") or "",
+                      added_at=None, track_count=None) for a in items]
+
+    def list_tracks(self, album: Album) -> list[Track]:
+        items = self._paged("titles", "titles_loop", f"album_id:{album.id}", "sort:tracknum", "tags:aldtug")
+        return [
+            Track(item_id=str(t["id"]), title=t.get("title") or "", artist=t.get("artist") or album.artist,
+                  album=t.get("album") or album.name, album_artist=album.artist,
+                  path_or_url=t.get("url") or f"lyrion:{t['id']}", album_id=album.id,
+                  duration=float(t["duration"]) if t.get("duration") else None,
+                  track_number=int(t["tracknum"]) if str(t.get("tracknum", "")).isdigit() else None,
+                  genre=t.get("genre"))
+            for t in items
+        ]
+
+    @contextmanager
+    def local_file(self, track: Track) -> Iterator[Path]:
+        suffix = Path(track.path_or_url).suffix or ".audio"
+        with temporary_download(self.client, f"music/{track.item_id}/download", track.item_id + suffix) as path:
+            yield path
+
+    def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        for p in self.list_playlists():
+            if p.name == name:
+                self.request("playlists", "delete", f"playlist_id:{p.id}")
+        result = self.request("playlists", "new", f"name:{name}")
+        playlist_id = str(result.get("playlist_id") or result.get("overwritten_playlist_id") or "")
+        if not playlist_id:
+            raise ProviderRequestError(f"Lyrion at {self.client.base_url} did not create playlist {name!r}.")
+        for item_id in item_ids:
+            self.request("playlists", "edit", "cmd:add", f"playlist_id:{playlist_id}", f"track_id:{item_id}")
+        return playlist_id
+
+    def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
+        items = self._paged("playlists", "playlists_loop", "tags:s")
+        return [PlaylistInfo(str(p["id"]), p.get("playlist") or "", int(p.get("count") or 0))
+                for p in items if suffix is None or (p.get("playlist") or "").endswith(suffix)]
+
+    def delete_playlists(self, suffix: str) -> int:
+        doomed = self.list_playlists(suffix)
+        for p in doomed:
+            self.request("playlists", "delete", f"playlist_id:{p.id}")
+        return len(doomed)
+
+    def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
+        raise HistoryUnsupported(
+            "Lyrion's JSON-RPC API exposes no per-user listening history, so a sonic fingerprint cannot be "
+            "built from it. Use a Subsonic/Navidrome or Jellyfin provider for that feature."
+        )
+
+    def health(self) -> Health:
+        try:
+            result = self.request("serverstatus", 0, 0)
+        except ProviderError as exc:
+            return Health(False, self.name, str(exc))
+        return Health(True, self.name, f"Lyrion {result.get('version', '')} at {self.client.base_url}")

@@ -1,0 +1,170 @@
+"""Subsonic-API servers (Navidrome, gonic, Airsonic, supysonic...) as a media provider.
+
+Auth: token (``t = md5(password + salt)``, what Navidrome prefers) or password (``p=enc:<hex>``, what
+older servers such as supysonic accept). In ``auto`` mode the first call tries the token and falls back
+to the password on error 10 (missing parameter) or 41 (token auth unsupported), then remembers.
+History is per user and only as rich as the server: ``getAlbumList2`` type=frequent plus the songs'
+``playCount``/``played`` fields (Navidrome fills both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from audiomuse_ray.errors import ProviderAuthError, ProviderError, ProviderRequestError
+from audiomuse_ray.providers.base import (
+    Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials, parse_iso_time,
+)
+from audiomuse_ray.providers.http import HttpClient, temporary_download
+
+API_VERSION = "1.12.0"  # the oldest version that has everything used here (getAlbumList2, ID3 browsing)
+CLIENT_NAME = "audiomuse-ray"
+PAGE = 500
+FALLBACK_CODES = {10, 41}
+AUTH_CODES = {40, 41, 42, 43, 44, 50}
+
+
+class SubsonicProvider:
+    name = "subsonic"
+
+    def __init__(self, url: str, user: str, password: str, *, auth: str = "auto",
+                 timeout_s: float = 30.0, retries: int = 3):
+        if not url or not user:
+            raise ProviderRequestError("The Subsonic provider needs AUDIOMUSE_SUBSONIC_URL and AUDIOMUSE_SUBSONIC_USER.")
+        self.user, self.password, self.auth = user, password, auth
+        self.client = HttpClient("Subsonic server", url, timeout_s=timeout_s, retries=retries,
+                                 setting_hint="AUDIOMUSE_SUBSONIC_URL")
+
+    # ------------------------------------------------------------------------------------ transport
+    def _auth_params(self, mode: str, user: str, password: str) -> dict[str, str]:
+        base = {"u": user, "v": API_VERSION, "c": CLIENT_NAME, "f": "json"}
+        if mode == "token":
+            salt = secrets.token_hex(6)
+            base.update(t=hashlib.md5((password + salt).encode()).hexdigest(), s=salt)
+        else:
+            base["p"] = "enc:" + password.encode().hex()
+        return base
+
+    def call(self, method: str, params: dict[str, Any] | None = None, *, creds: UserCredentials | None = None) -> dict:
+        """Call ``/rest/<method>`` and return the ``subsonic-response`` body, raising typed errors."""
+        user = creds.user if creds and creds.user else self.user
+        password = creds.password if creds and creds.password else self.password
+        mode = "token" if self.auth in ("auto", "token") else "password"
+        body = self._call_once(method, params, mode, user, password)
+        error = body.get("error") if body.get("status") != "ok" else None
+        if error and self.auth == "auto" and error.get("code") in FALLBACK_CODES and mode == "token":
+            self.auth = "password"
+            body = self._call_once(method, params, "password", user, password)
+            error = body.get("error") if body.get("status") != "ok" else None
+        elif not error and self.auth == "auto":
+            self.auth = "token"
+        if error:
+            code, message = error.get("code"), error.get("message", "")
+            if code in AUTH_CODES:
+                raise ProviderAuthError(
+                    f"Subsonic server at {self.client.base_url} refused user {user!r} (error {code}: {message}). "
+                    "Check AUDIOMUSE_SUBSONIC_USER / AUDIOMUSE_SUBSONIC_PASSWORD."
+                )
+            raise ProviderRequestError(f"Subsonic server at {self.client.base_url}: {method} failed (error {code}: {message}).")
+        return body
+
+    def _call_once(self, method: str, params: dict[str, Any] | None, mode: str, user: str, password: str) -> dict:
+        query = list(self._auth_params(mode, user, password).items())
+        for k, v in (params or {}).items():
+            query.extend((k, x) for x in v) if isinstance(v, (list, tuple)) else query.append((k, v))
+        data = self.client.get_json(f"rest/{method}", params=query)
+        body = data.get("subsonic-response") if isinstance(data, dict) else None
+        if not isinstance(body, dict):
+            raise ProviderRequestError(f"Subsonic server at {self.client.base_url} sent no subsonic-response for {method}.")
+        return body
+
+    # ------------------------------------------------------------------------------------ protocol
+    def list_albums(self, limit: int = 0) -> list[Album]:
+        albums: list[Album] = []
+        offset = 0
+        while True:
+            size = PAGE if not limit else min(PAGE, limit - len(albums))
+            body = self.call("getAlbumList2", {"type": "newest", "size": size, "offset": offset})
+            page = (body.get("albumList2") or {}).get("album") or []
+            albums.extend(
+                Album(id=str(a["id"]), name=a.get("name") or a.get("album") or "", artist=a.get("artist") or "",
+                      added_at=parse_iso_time(a.get("created")), track_count=a.get("songCount"))
+                for a in page
+            )
+            offset += len(page)
+            if len(page) < size or (limit and len(albums) >= limit):
+                return albums[:limit] if limit else albums
+
+    def list_tracks(self, album: Album) -> list[Track]:
+        body = self.call("getAlbum", {"id": album.id})
+        a = body.get("album") or {}
+        return [_track(s, album_artist=a.get("artist") or album.artist, album_id=album.id) for s in a.get("song") or []]
+
+    @contextmanager
+    def local_file(self, track: Track) -> Iterator[Path]:
+        mode = "token" if self.auth == "token" else "password"
+        params = dict(self._auth_params(mode, self.user, self.password), id=track.item_id)
+        suffix = track.path_or_url.rsplit(".", 1)[-1] if "." in track.path_or_url[-6:] else "audio"
+        with temporary_download(self.client, "rest/download", f"{track.item_id}.{suffix}", params=params) as path:
+            yield path
+
+    def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        for p in self.list_playlists():
+            if p.name == name:
+                self.call("deletePlaylist", {"id": p.id})
+        body = self.call("createPlaylist", {"name": name, "songId": list(item_ids)})
+        created = body.get("playlist") or {}
+        if created.get("id"):
+            return str(created["id"])
+        found = [p for p in self.list_playlists() if p.name == name]  # API < 1.14 returns an empty body
+        return found[0].id if found else ""
+
+    def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
+        body = self.call("getPlaylists")
+        items = (body.get("playlists") or {}).get("playlist") or []
+        return [PlaylistInfo(str(p["id"]), p.get("name", ""), int(p.get("songCount") or 0))
+                for p in items if suffix is None or p.get("name", "").endswith(suffix)]
+
+    def delete_playlists(self, suffix: str) -> int:
+        doomed = self.list_playlists(suffix)
+        for p in doomed:
+            self.call("deletePlaylist", {"id": p.id})
+        return len(doomed)
+
+    def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
+        body = self.call("getAlbumList2", {"type": "frequent", "size": 50}, creds=user)
+        records: dict[str, PlayRecord] = {}
+        for a in (body.get("albumList2") or {}).get("album") or []:
+            album = self.call("getAlbum", {"id": a["id"]}, creds=user).get("album") or {}
+            for s in album.get("song") or []:
+                count = int(s.get("playCount") or 0)
+                if count > 0:
+                    records[str(s["id"])] = PlayRecord(str(s["id"]), count, parse_iso_time(s.get("played")))
+        return sorted(records.values(), key=lambda r: (-r.play_count, r.item_id))[:limit]
+
+    def health(self) -> Health:
+        try:
+            self.call("ping")
+        except ProviderError as exc:
+            return Health(False, self.name, str(exc))
+        return Health(True, self.name, f"{self.client.base_url} answers ({self.auth} auth)")
+
+
+def _track(s: dict, *, album_artist: str, album_id: str) -> Track:
+    return Track(
+        item_id=str(s["id"]),
+        title=s.get("title") or "",
+        artist=s.get("artist") or album_artist,
+        album=s.get("album") or "",
+        album_artist=album_artist,
+        path_or_url=s.get("path") or f"subsonic:{s['id']}",
+        album_id=album_id,
+        duration=float(s["duration"]) if s.get("duration") else None,
+        track_number=s.get("track"),
+        genre=s.get("genre"),
+    )
+

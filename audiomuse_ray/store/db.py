@@ -1,0 +1,132 @@
+"""Opening a database (SQLite or PostgreSQL), creating the schema on first use, and the dialect-aware upsert.
+
+Every other store module takes a ``Store`` and runs Core statements through it; no module outside
+``store/`` builds SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from audiomuse_ray.errors import StoreError
+from audiomuse_ray.settings import redact_url
+from audiomuse_ray.store.schema import SCHEMA_VERSION, meta, metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Store:
+    """A connected database with the schema in place. Cheap to pass around; safe to share in a process."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def begin(self):
+        """A transaction: ``with store.begin() as conn: ...`` commits on success, rolls back on error."""
+        return self.engine.begin()
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, create: bool = True) -> Store:
+    """Connect to ``url``; create the schema (and the SQLite folder) when the database is empty."""
+    engine = _make_engine(url)
+    store = Store(engine=engine, url=url)
+    try:
+        if create:
+            metadata.create_all(engine)
+            _check_version(store)
+        else:
+            with engine.connect():
+                pass
+    except OperationalError as exc:
+        raise StoreError(
+            f"Cannot open the database {redact_url(url)}: {exc.orig}. Check AUDIOMUSE_DATABASE_URL "
+            "and that the server is running."
+        ) from exc
+    return store
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Several Ray workers may write the same file: wait for the lock rather than failing at once.
+        engine = create_engine(url, connect_args={"timeout": 60}, poolclass=NullPool)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API types
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql"):
+        if url.startswith("postgresql://"):  # SQLAlchemy 2.1 would pick psycopg 3; we ship psycopg2
+            url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StoreError(
+        f"Unsupported database URL {redact_url(url)}: use sqlite:///path/to/file.db or postgresql://user@host/db."
+    )
+
+
+def _check_version(store: Store) -> None:
+    with store.begin() as conn:
+        row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        if row is None:
+            upsert(conn, meta, [{"key": "schema_version", "value": str(SCHEMA_VERSION)}], ["key"])
+            return
+        found = int(row[0])
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"The database was written by a newer audiomuse-ray (schema {found}, this one knows "
+                f"{SCHEMA_VERSION}). Upgrade audiomuse-ray or point AUDIOMUSE_DATABASE_URL elsewhere."
+            )
+
+
+def schema_version(store: Store) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Iterable[str]) -> int:
+    """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` already exist. Returns len(rows)."""
+    if not rows:
+        return 0
+    keys = list(keys)
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:  # pragma: no cover - open_store refuses other dialects
+        raise StoreError(f"No upsert for dialect {dialect}.")
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates) if updates else stmt.on_conflict_do_nothing(index_elements=keys)
+    try:
+        conn.execute(stmt, list(rows))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Writing {len(rows)} row(s) to {table.name} failed: {exc}") from exc
+    return len(rows)

@@ -1,0 +1,118 @@
+"""The one database schema, written once in SQLAlchemy Core and created the same way on SQLite and PostgreSQL.
+
+``score`` keeps AudioMuse-AI's column names because the instant-playlist chat writes SQL against it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "audiomuse_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+score = Table(
+    "score",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("title", Text),
+    Column("author", Text),
+    Column("album", Text),
+    Column("album_artist", Text),
+    Column("tempo", Float),
+    Column("key", String(8)),
+    Column("scale", String(8)),
+    Column("mood_vector", Text),  # "label:score,..." the TOP_N_MOODS highest tags, highest first
+    Column("energy", Float),
+    Column("other_features", Text),  # "danceable:0.61,aggressive:0.12,..." same format
+    Column("duration", Float),
+    Column("path_or_url", Text),
+    Column("analysed_at", DateTime(timezone=True)),
+    Column("model_version", String(128)),
+)
+
+embedding = Table(
+    "embedding",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # little-endian float32, dim * 4 bytes
+    Column("tags", LargeBinary),  # all 50 MSD tag scores, float32, in the model manifest's label order
+)
+
+index_store = Table(
+    "index_store",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # serialised Voyager index
+    Column("id_map", Text, nullable=False),  # JSON list: row number -> item_id
+    Column("dim", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+map_projection = Table(
+    "map_projection",
+    metadata,
+    Column("index_name", String(64), primary_key=True),
+    Column("index_version", Integer, primary_key=True),
+    Column("method", String(16), nullable=False),  # "umap" or "pca"
+    Column("data", LargeBinary, nullable=False),  # gzipped JSON of the points
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+playlist = Table(
+    "playlist",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("item_ids", Text, nullable=False),  # JSON list of item ids, in playlist order
+    Column("provider", String(32), nullable=False),
+    Column("provider_playlist_id", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+task_status = Table(
+    "task_status",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("parent_id", String(64), index=True),
+    Column("task_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("details", Text, nullable=False, default="{}"),  # JSON: counts, eta, log lines
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+analysis_error = Table(
+    "analysis_error",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("path", Text),
+    Column("error_class", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("model_version", String(128)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_task_status_type_created", task_status.c.task_type, task_status.c.created_at)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Shared set-up for run.sh and test.sh: the .venv with audiomuse-ray, and the ONNX models.
+# Idempotent: a second run checks stamps and returns in about a second.
+#   scripts/setup.sh [--test]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+python=${PYTHON:-python3}
+
+need_python() {
+  "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || {
+    echo "audiomuse-ray needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+}
+
+# 1. The service environment.
+stamp=".venv/.audiomuse-installed${extras:+-test}"
+want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  need_python
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  echo "setup: installing audiomuse-ray${extras} into .venv (first run takes a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extras}"
+  echo "$want" > "$stamp"
+fi
+
+# 2. The models: converted once from the musicnn wheel in a separate build environment.
+if ! .venv/bin/python -m audiomuse_ray.analysis.models check >/dev/null 2>&1; then
+  if [ ! -x .venv-models/bin/python ]; then
+    need_python
+    "$python" -m venv .venv-models
+  fi
+  if ! .venv-models/bin/python -c 'import tensorflow, tf2onnx, musicnn' >/dev/null 2>&1; then
+    echo "setup: installing the model build tools into .venv-models (TensorFlow, tf2onnx, musicnn)"
+    .venv-models/bin/python -m pip install -q --upgrade pip
+    .venv-models/bin/python -m pip install -q "tensorflow-cpu>=2.21" "tf2onnx>=1.17" "onnx>=1.23" onnxruntime
+    # musicnn's metadata pins an ancient numpy; its checkpoints and labels need nothing else.
+    .venv-models/bin/python -m pip install -q --no-deps musicnn==0.1.0
+  fi
+  echo "setup: converting the MusiCNN checkpoints to ONNX"
+  .venv-models/bin/python models/build.py --out models --force 2>&1 | grep -E '^(msd|mtt|wrote)|differs' || true
+  .venv/bin/python -m audiomuse_ray.analysis.models check
+fi

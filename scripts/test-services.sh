@@ -1,0 +1,44 @@
+# Sourced by test.sh: makes the services the integration tests need available and exports where they are.
+#  - PostgreSQL: use AUDIOMUSE_TEST_POSTGRES_URL if set, else 127.0.0.1:5432; start an installed cluster if it
+#    is down; install it with apt-get when running as root and it is missing; otherwise the tests marked
+#    `postgres` are skipped, loudly.
+#  - supysonic (a real Subsonic-API server) in .cache/supysonic-venv, for the Subsonic provider tests.
+
+pg_url=${AUDIOMUSE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+pg_up() { .venv/bin/python - "$pg_url" <<'PY' >/dev/null 2>&1
+import sys, psycopg2
+psycopg2.connect(sys.argv[1], connect_timeout=3).close()
+PY
+}
+if ! pg_up; then
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing PostgreSQL with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if command -v pg_ctlcluster >/dev/null && ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    ver=$(ls /etc/postgresql | sort -V | tail -n1)
+    conf=/etc/postgresql/$ver/main
+    # trust auth on loopback for the test user, as a CI database usually is
+    if ! grep -q '^host all all 127.0.0.1/32 trust' "$conf/pg_hba.conf" 2>/dev/null && [ -w "$conf/pg_hba.conf" ]; then
+      sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$conf/pg_hba.conf"
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || pg_ctlcluster --skip-systemctl-redirect "$ver" main reload 2>/dev/null || true
+    for _ in $(seq 1 20); do pg_up && break; sleep 0.5; done
+  fi
+fi
+if pg_up; then
+  export AUDIOMUSE_TEST_POSTGRES_URL=$pg_url
+else
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+  echo "!! test.sh: no PostgreSQL at $pg_url and none could be started: postgres tests will be SKIPPED !!" >&2
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+  unset AUDIOMUSE_TEST_POSTGRES_URL
+fi
+
+if [ ! -x .cache/supysonic-venv/bin/supysonic-server ]; then
+  echo "test.sh: installing supysonic (a Subsonic-API server for the provider tests) into .cache/supysonic-venv"
+  mkdir -p .cache
+  python3 -m venv .cache/supysonic-venv
+  .cache/supysonic-venv/bin/python -m pip install -q supysonic waitress || echo "test.sh: supysonic install failed; Subsonic server tests will be skipped" >&2
+fi
+[ -x .cache/supysonic-venv/bin/supysonic-server ] && export AUDIOMUSE_TEST_SUPYSONIC_BIN=$PWD/.cache/supysonic-venv/bin

@@ -1,0 +1,105 @@
+"""Shared fixtures: the real-music corpus, databases (SQLite and a real PostgreSQL), settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "audiomuse-ray"))
+
+
+def _corpus_script() -> Path | None:
+    for candidate in (REPO / "shared" / "corpus" / "make_corpus.sh", REPO.parent / "shared" / "corpus" / "make_corpus.sh"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def build_corpus(name: str, *args: str) -> Path:
+    """Build (once, cached across sessions) the corpus ``make_corpus.sh`` makes; skip when impossible."""
+    out = CACHE / name
+    if (out / "manifest.tsv").exists() and (out / "broken").is_dir():
+        return out
+    script = _corpus_script()
+    if script is None:
+        pytest.skip("shared/corpus/make_corpus.sh not found beside the repository: no corpus to test on")
+    if os.geteuid() != 0 and not shutil.which("ffmpeg"):
+        pytest.skip("the corpus needs root (apt-get) or ffmpeg and the game-music packages installed")
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["bash", str(script), str(tmp), *args], capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        pytest.fail(f"make_corpus.sh failed:\n{proc.stderr[-2000:]}")
+    # the manifest holds paths relative to the output folder, so the folder can be renamed
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """72 real tracks (30 s clips) in 7 tagged album folders under ``library/``, odd files in ``broken/``."""
+    return build_corpus("corpus-clip30", "--clip", "30")
+
+
+@pytest.fixture(scope="session")
+def corpus_manifest(corpus: Path) -> list[dict[str, str]]:
+    lines = (corpus / "manifest.tsv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("AUDIOMUSE_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("AUDIOMUSE_TEST_POSTGRES_URL is not set (./test.sh sets it when PostgreSQL runs)")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg2
+
+    name = "audiomuse_test_" + uuid.uuid4().hex[:10]
+    admin = psycopg2.connect(postgres_server_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audiomuse.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.load({}, data_dir=str(tmp_path / "data"), models_dir=str(REPO / "models"))
