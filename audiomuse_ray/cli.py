@@ -82,6 +82,3 @@ def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str, ensure_ascii=False)
     sys.stdout.write("\n")
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -107,9 +107,10 @@ def parse_iso_time(value: str | None) -> datetime | None:
     text = value.replace("Z", "+00:00")
     if "." in text:
         head, _, tail = text.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
-        text = f"{head}.{digits[:6]}{tail[len(digits):]}"
+        n = len(tail) - len(tail.lstrip("0123456789"))
+        text = f"{head}.{tail[:min(n, 6)]}{tail[n:]}"
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)  # servers send UTC

@@ -1,0 +1,146 @@
+"""Loopback fakes of Jellyfin and Lyrion that answer in their documented formats, serving a real library.
+
+Only for tests: these servers cannot run here. The library comes from a local folder scan, so downloads
+return real audio bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from audiomuse_ray.providers.base import Album, Track
+from tests.fakes.loopback import LoopbackServer, Request, Response
+
+
+@dataclass
+class FakeLibrary:
+    albums: list[Album]
+    tracks: dict[str, list[Track]]
+    plays: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+
+    @classmethod
+    def from_provider(cls, provider) -> "FakeLibrary":
+        albums = provider.list_albums()
+        return cls(albums, {a.id: provider.list_tracks(a) for a in albums})
+
+    def track(self, item_id: str) -> Track | None:
+        return next((t for ts in self.tracks.values() for t in ts if t.item_id == item_id), None)
+
+
+class FakeJellyfin(LoopbackServer):
+    def __init__(self, library: FakeLibrary, user_id: str = "u1", token: str = "key") -> None:
+        super().__init__()
+        self.library, self.user_id, self.token = library, user_id, token
+        self.playlists: dict[str, tuple[str, list[str]]] = {}
+        self.ids = itertools.count(1)
+        self.route("GET", f"/Users/{user_id}/Items", self._guard(self.items))
+        self.route("POST", "/Playlists", self._guard(self.create_playlist))
+        self.route("DELETE", "/Items/", self._guard(self.delete_item), prefix=True)
+        self.route("GET", "/Items/", self._guard(self.download), prefix=True)
+        self.route("GET", "/System/Info", self._guard(lambda r: Response(200, {"ServerName": "fake", "Version": "10.10.0"})))
+
+    def _guard(self, fn):
+        def wrapped(req: Request) -> Response:
+            if req.headers.get("x-emby-token") != self.token:
+                return Response(401, b"")
+            return fn(req)
+        return wrapped
+
+    def items(self, req: Request) -> Response:
+        kind = req.arg("IncludeItemTypes")
+        start, limit = int(req.arg("StartIndex", "0")), int(req.arg("Limit", "100000"))
+        if kind == "MusicAlbum":
+            base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+            rows = [{"Id": a.id, "Name": a.name, "AlbumArtist": a.artist, "ChildCount": a.track_count,
+                     "DateCreated": (base - timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "Type": "MusicAlbum"}
+                    for i, a in enumerate(self.library.albums)]
+        elif kind == "Audio" and req.arg("ParentId"):
+            rows = [self._audio(t) for t in self.library.tracks.get(req.arg("ParentId"), [])]
+        elif kind == "Audio" and req.arg("SortBy") == "PlayCount":
+            played = sorted(self.library.plays.items(), key=lambda kv: -kv[1][0])
+            rows = [self._audio(self.library.track(i), plays) for i, plays in played]
+        elif kind == "Playlist":
+            rows = [{"Id": pid, "Name": name, "ChildCount": len(ids), "Type": "Playlist"} for pid, (name, ids) in self.playlists.items()]
+        else:
+            rows = []
+        return Response(200, {"Items": rows[start:start + limit], "TotalRecordCount": len(rows), "StartIndex": start})
+
+    @staticmethod
+    def _audio(t: Track, plays=None) -> dict:
+        row = {"Id": t.item_id, "Name": t.title, "Album": t.album, "AlbumArtist": t.album_artist, "Artists": [t.artist],
+               "RunTimeTicks": int((t.duration or 0) * 10_000_000), "IndexNumber": t.track_number, "Path": t.path_or_url,
+               "Type": "Audio"}
+        if plays:
+            row["UserData"] = {"PlayCount": plays[0], "LastPlayedDate": plays[1].strftime("%Y-%m-%dT%H:%M:%S.1234567Z"), "Played": True}
+        return row
+
+    def create_playlist(self, req: Request) -> Response:
+        body = req.json()
+        pid = f"pl{next(self.ids)}"
+        self.playlists[pid] = (body["Name"], list(body["Ids"]))
+        return Response(200, {"Id": pid})
+
+    def delete_item(self, req: Request) -> Response:
+        pid = req.path.rsplit("/", 1)[-1]
+        return Response(204, b"") if self.playlists.pop(pid, None) else Response(404, b"")
+
+    def download(self, req: Request) -> Response:
+        item_id = req.path.split("/")[2]
+        track = self.library.track(item_id)
+        if track is None or not req.path.endswith("/Download"):
+            return Response(404, b"")
+        return Response(200, Path(track.path_or_url).read_bytes())
+
+
+class FakeLyrion(LoopbackServer):
+    def __init__(self, library: FakeLibrary) -> None:
+        super().__init__()
+        self.library = library
+        self.playlists: dict[str, tuple[str, list[str]]] = {}
+        self.ids = itertools.count(100)
+        self.route("POST", "/jsonrpc.js", self.jsonrpc)
+        self.route("GET", "/music/", self.download, prefix=True)
+
+    def jsonrpc(self, req: Request) -> Response:
+        body = req.json()
+        _player, cmd = body["params"]
+        args = {a.split(":", 1)[0]: a.split(":", 1)[1] for a in cmd[1:] if isinstance(a, str) and ":" in a}
+        name = cmd[0]
+        if name == "serverstatus":
+            result = {"version": "9.0.0"}
+        elif name == "albums":
+            rows = [{"id": a.id, "album": a.name, "artist": a.artist} for a in self.library.albums]
+            result = self._page(rows, cmd, "albums_loop")
+        elif name == "titles":
+            rows = [{"id": t.item_id, "title": t.title, "artist": t.artist, "album": t.album, "duration": t.duration,
+                     "tracknum": str(t.track_number or ""), "url": "file://" + t.path_or_url}
+                    for t in self.library.tracks.get(args.get("album_id", ""), [])]
+            result = self._page(rows, cmd, "titles_loop")
+        elif name == "playlists" and cmd[1] == "new":
+            pid = str(next(self.ids))
+            self.playlists[pid] = (args["name"], [])
+            result = {"playlist_id": pid}
+        elif name == "playlists" and cmd[1] == "edit":
+            self.playlists[args["playlist_id"]][1].append(args["track_id"])
+            result = {}
+        elif name == "playlists" and cmd[1] == "delete":
+            self.playlists.pop(args["playlist_id"], None)
+            result = {}
+        elif name == "playlists":
+            rows = [{"id": pid, "playlist": n} for pid, (n, _ids) in self.playlists.items()]
+            result = self._page(rows, cmd, "playlists_loop")
+        else:
+            return Response(200, {"id": body.get("id"), "method": "slim.request", "params": body["params"], "result": None})
+        return Response(200, {"id": body.get("id"), "method": "slim.request", "params": body["params"], "result": result})
+
+    @staticmethod
+    def _page(rows: list, cmd: list, loop: str) -> dict:
+        start, size = int(cmd[1]), int(cmd[2])
+        return {"count": len(rows), loop: rows[start:start + size]}
+
+    def download(self, req: Request) -> Response:
+        track = self.library.track(req.path.split("/")[2])
+        return Response(200, Path(track.path_or_url).read_bytes()) if track else Response(404, b"")
