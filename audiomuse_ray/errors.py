@@ -51,6 +51,10 @@ class AudioTooShort(AudioError):
     """The decoded audio is shorter than one model patch (about 3 seconds)."""
 
 
+class SilentAudio(AudioError):
+    """The audio is digital silence: there is nothing for the model to hear."""
+
+
 class ModelNotBuilt(AudioMuseError):
     """The ONNX models have not been converted yet."""
 

@@ -81,13 +81,12 @@ class MusicnnModels:
 
     @property
     def mood_source(self) -> str:
-        return "essentia-heads" if len(self.mood_heads) == len(ESSENTIA_HEADS) else "tag-mapping-v1"
+        return "essentia-heads" if self.mood_heads else "tag-mapping-v1"
 
     @property
     def version(self) -> str:
         """Stored with every analysis; a change makes the next run re-analyse the library."""
-        digest = hashlib.sha1("".join(self.manifest.sha256[k] for k in sorted(self.manifest.sha256)).encode()).hexdigest()[:10]
-        return f"musicnn-onnx-{digest}+{self.mood_source}"
+        return model_version(self.manifest, bool(self.mood_heads), MTT in self.sessions)
 
     def predict(self, patches: np.ndarray) -> dict[str, np.ndarray]:
         """``patches`` (n, 187, 96) float32 -> {"embedding": (n, 200), "msd": (n, 50), "mtt": (n, 50), moods...}."""
@@ -104,8 +103,28 @@ class MusicnnModels:
         return out
 
 
-def load_models(models_dir: str | Path, *, threads: int = 1, use_gpu: bool = False) -> MusicnnModels:
-    """Open every ONNX session once; ``threads`` intra-op threads each (match the worker's CPUs)."""
+def has_mood_heads(models_dir: str | Path) -> bool:
+    return all((Path(models_dir) / f).exists() for f in ESSENTIA_HEADS)
+
+
+def model_version(manifest: Manifest, mood_heads: bool, mtt: bool = False) -> str:
+    """``musicnn-onnx-<digest of the networks>+<mood source>``: what a stored analysis was made with."""
+    digest = hashlib.sha1(manifest.sha256[MSD].encode()).hexdigest()[:10]
+    return f"musicnn-onnx-{digest}+{'essentia-heads' if mood_heads else 'tag-mapping-v1'}{'+mtt' if mtt else ''}"
+
+
+def expected_version(models_dir: str | Path) -> str:
+    """The version a default ``load_models(models_dir)`` will report, without opening any session."""
+    return model_version(load_manifest(models_dir), has_mood_heads(models_dir))
+
+
+def load_models(models_dir: str | Path, *, threads: int = 1, use_gpu: bool = False,
+                include_mtt: bool = False) -> MusicnnModels:
+    """Open the ONNX sessions once; ``threads`` intra-op threads each (match the worker's CPUs).
+
+    Only the MSD network runs per track by default; ``include_mtt`` adds the MagnaTagATune tagger
+    (another full network pass per patch) for callers that want its 50 tags too.
+    """
     import onnxruntime as ort
 
     manifest = load_manifest(models_dir)
@@ -120,13 +139,11 @@ def load_models(models_dir: str | Path, *, threads: int = 1, use_gpu: bool = Fal
     def session(path: Path):
         return ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
-    sessions = {name: session(manifest.models_dir / f) for name, f in manifest.files.items()}
+    wanted = [MSD] + ([MTT] if include_mtt and MTT in manifest.files else [])
+    sessions = {name: session(manifest.models_dir / manifest.files[name]) for name in wanted}
     heads = {}
-    for filename, (mood, column) in ESSENTIA_HEADS.items():
-        if (manifest.models_dir / filename).exists():
-            heads[mood] = (session(manifest.models_dir / filename), column)
-    if heads and len(heads) != len(ESSENTIA_HEADS):
-        heads = {}  # a partial set would mix two mood scales in one library: use the tag mapping for all
+    if has_mood_heads(manifest.models_dir):  # a partial set would mix two mood scales: all or none
+        heads = {mood: (session(manifest.models_dir / f), col) for f, (mood, col) in ESSENTIA_HEADS.items()}
     device = "cuda" if providers[0].startswith("CUDA") else "cpu"
     return MusicnnModels(manifest=manifest, sessions=sessions, mood_heads=heads, device=device)
 

@@ -1,0 +1,172 @@
+"""Audio in, model input out: decode to 16 kHz mono float32, log-mel spectrogram, 187-frame patches.
+
+Decoding tries libsndfile (soundfile: wav/flac/ogg/opus/mp3) and falls back to FFmpeg's libraries through
+PyAV (m4a/aac/wma/...), both bundled in their wheels, so no system FFmpeg is needed. Resampling is soxr.
+Tracks longer than ``MAX_ANALYSED_SECONDS`` are read as ``MAX_SEGMENTS`` evenly spaced segments that
+add up to that length, so memory stays bounded (~40 MB) for a 90-minute file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from audiomuse_ray.analysis.constants import (
+    HOP_LENGTH, LOG_MEL_SCALE, MAX_ANALYSED_SECONDS, MAX_SEGMENTS, N_FFT, N_MELS, PATCH_FRAMES,
+    PATCH_HOP_FRAMES, SAMPLE_RATE_HZ,
+)
+from audiomuse_ray.errors import UnreadableAudio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    samples: np.ndarray  # (n,) float32 mono at SAMPLE_RATE_HZ
+    duration_s: float  # of the whole file, also when only segments were read
+    source_rate: int
+    channels: int
+    sampled: bool  # True when only evenly spaced segments of a long file were read
+
+
+def segment_plan(total_frames: int, rate: int, max_seconds: float = MAX_ANALYSED_SECONDS,
+                 segments: int = MAX_SEGMENTS) -> list[tuple[int, int]]:
+    """(start, length) frame ranges to read: the whole file, or ``segments`` evenly spaced pieces."""
+    budget = int(max_seconds * rate)
+    if total_frames <= budget:
+        return [(0, total_frames)]
+    length = budget // segments
+    starts = np.linspace(0, total_frames - length, segments).astype(int)
+    return [(int(s), length) for s in starts]
+
+
+def _to_mono(block: np.ndarray) -> np.ndarray:
+    return block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32, copy=False)
+
+
+def _decode_soundfile(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        rate, channels, frames = f.samplerate, f.channels, f.frames
+        plan = segment_plan(frames, rate)
+        pieces = []
+        for start, length in plan:
+            if start:
+                f.seek(start)
+            pieces.append(_to_mono(f.read(length, dtype="float32", always_2d=True)))
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    sampled = len(plan) > 1
+    # a truncated file announces more frames than it holds: trust what was decoded
+    duration = frames / rate if sampled else samples.shape[0] / rate
+    return samples, rate, channels, duration, sampled
+
+
+def _decode_pyav(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
+    import av
+
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise UnreadableAudio(f"{path.name} has no audio stream.")
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate or stream.rate
+        channels = stream.codec_context.channels or 1
+        duration = float(stream.duration * stream.time_base) if stream.duration else (
+            container.duration / 1e6 if container.duration else 0.0)
+        plan = segment_plan(int(duration * rate), rate) if duration else [(0, 1 << 62)]
+        wanted = [(s, s + n) for s, n in plan]
+        pieces, position = [], 0
+        for frame in container.decode(stream):
+            block = frame.to_ndarray()
+            block = block.T if frame.format.is_planar else block.reshape(-1, channels)
+            mono = _to_mono(block.astype(np.float32) / _int_scale(block.dtype))
+            end = position + mono.shape[0]
+            for lo, hi in wanted:
+                a, b = max(lo, position), min(hi, end)
+                if a < b:
+                    pieces.append(mono[a - position:b - position])
+            position = end
+            if position >= wanted[-1][1]:
+                break
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return samples, rate, channels, duration or position / rate, len(plan) > 1
+
+
+def _int_scale(dtype: np.dtype) -> float:
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return float(max(abs(info.min), info.max))
+    return 1.0
+
+
+def decode(path: str | Path) -> DecodedAudio:
+    """Decode any audio file to 16 kHz mono float32; raise ``UnreadableAudio`` with the reason otherwise."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableAudio(f"{path} cannot be read: {exc.strerror}.") from exc
+    if size == 0:
+        raise UnreadableAudio(f"{path.name} is empty (0 bytes).")
+    errors = []
+    for decoder in (_decode_soundfile, _decode_pyav):
+        try:
+            samples, rate, channels, duration, sampled = decoder(path)
+            break
+        except UnreadableAudio:
+            raise
+        except Exception as exc:  # each library raises its own zoo of types for damaged input
+            errors.append(f"{decoder.__name__.removeprefix('_decode_')}: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}")
+    else:
+        raise UnreadableAudio(f"{path.name} is not audio any decoder here understands ({'; '.join(errors)}).")
+    if samples.size == 0:
+        raise UnreadableAudio(f"{path.name} decoded to no samples (truncated or empty stream).")
+    if not np.all(np.isfinite(samples)):
+        samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
+    if rate != SAMPLE_RATE_HZ:
+        samples = soxr.resample(samples, rate, SAMPLE_RATE_HZ, quality="HQ").astype(np.float32, copy=False)
+    return DecodedAudio(samples=samples, duration_s=duration, source_rate=rate, channels=channels, sampled=sampled)
+
+
+@lru_cache(maxsize=1)
+def mel_filterbank() -> np.ndarray:
+    """(N_MELS, N_FFT // 2 + 1) slaney-scale, slaney-normalised filters, as librosa builds them."""
+    import librosa
+
+    return librosa.filters.mel(sr=SAMPLE_RATE_HZ, n_fft=N_FFT, n_mels=N_MELS, htk=False, norm="slaney").astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _window() -> np.ndarray:
+    import scipy.signal
+
+    return scipy.signal.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
+
+
+def power_spectrogram(samples: np.ndarray) -> np.ndarray:
+    """|STFT|² with a periodic Hann window, no centering: (n_frames, N_FFT // 2 + 1) float32."""
+    if samples.shape[0] < N_FFT:
+        return np.zeros((0, N_FFT // 2 + 1), np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(samples, N_FFT)[::HOP_LENGTH]
+    spec = np.fft.rfft(frames * _window(), axis=1)
+    return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+
+
+def log_mel(samples: np.ndarray) -> np.ndarray:
+    """``log10(1 + 10000 · mel)`` of the power spectrogram: (n_frames, N_MELS) float32, time first."""
+    mel = power_spectrogram(samples) @ mel_filterbank().T
+    return np.log10(1.0 + LOG_MEL_SCALE * mel, dtype=np.float32)
+
+
+def patches(spectrogram: np.ndarray, frames: int = PATCH_FRAMES, hop: int = PATCH_HOP_FRAMES) -> np.ndarray:
+    """Cut a (n_frames, N_MELS) spectrogram into (n_patches, frames, N_MELS), as musicnn's extractor does:
+    patches start every ``hop`` frames and a trailing remainder shorter than a patch is dropped."""
+    if spectrogram.shape[0] < frames:
+        return np.zeros((0, frames, spectrogram.shape[1]), np.float32)
+    starts = range(0, spectrogram.shape[0] - frames + 1, hop)
+    return np.stack([spectrogram[s:s + frames] for s in starts]).astype(np.float32, copy=False)

@@ -1,0 +1,225 @@
+"""The analysis job: albums fanned out over a pool of Ray actors, results written per album by the driver.
+
+- Each ``AnalysisWorker`` actor loads the ONNX sessions once (intra-op threads = its CPUs) and analyses
+  whole albums. Each actor holds one album at a time and gets the next as soon as it returns, so a slow
+  album never blocks the others.
+- Only the driver writes, one transaction per album, so a crash or a cancel loses at most the albums in
+  flight and a re-run skips every track already stored with the current model version.
+- A worker (or its node) that dies: its album is queued again for the surviving workers and a
+  replacement actor is started; it joins the pool once Ray can place it.
+- Cancel (``audiomuse-ray cancel``, Ctrl-C, the API): the flag in the task row is polled twice a second;
+  the workers are killed at once (a running ONNX call cannot be interrupted any other way), the albums in
+  flight are marked REVOKED, the job REVOKED.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ray
+from ray.exceptions import RayActorError, RayTaskError
+
+from audiomuse_ray.analysis.album import AlbumJob, AlbumResult, analyse_album
+from audiomuse_ray.analysis.models import expected_version, load_models
+from audiomuse_ray.errors import AudioMuseError, TaskCancelled
+from audiomuse_ray.providers import make_provider
+from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.similarity.index import INDEX_NAME
+from audiomuse_ray.similarity.rebuild import rebuild_index
+from audiomuse_ray.store import Store, open_store
+from audiomuse_ray.store import indexes
+from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import tracks as track_store
+from audiomuse_ray.tasks import Progress, new_task_id
+
+log = logging.getLogger(__name__)
+TASK_TYPE = "analysis"
+PERMANENT_ERRORS = {"UnreadableAudio", "AudioTooShort", "SilentAudio"}  # the same file fails the same way
+POLL_S = 0.5
+NO_WORKER_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class AnalysisSummary:
+    task_id: str
+    status: str
+    albums: int
+    analysed: int
+    skipped: int
+    failed: int
+    seconds: float
+    index_version: int | None = None
+    retried_albums: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class AnalysisWorker:
+    """Ray actor: models and provider loaded once, then one album per call."""
+
+    def __init__(self, settings: Settings, threads: int, use_gpu: bool = False):
+        self.models = load_models(settings.models_dir, threads=threads, use_gpu=use_gpu)
+        self.provider = make_provider(settings)
+        self.name = f"{ray.get_runtime_context().get_node_id()[:8]}/{ray.get_runtime_context().get_actor_id()[:8]}"
+
+    def ready(self) -> str:
+        return self.name
+
+    def analyse(self, job: AlbumJob) -> AlbumResult:
+        return analyse_album(job, self.models, self.provider, self.name)
+
+
+def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_id: str,
+              cancelled: Callable[[], bool]) -> tuple[list[AlbumJob], int, int]:
+    """List albums and keep the tracks that still need analysing: (jobs, albums seen, tracks skipped)."""
+    provider = make_provider(settings)
+    done = track_store.analysed_ids(store, version)
+    done |= {e.item_id for e in track_store.list_errors(store) if e.error_class in PERMANENT_ERRORS and e.model_version == version}
+    jobs, skipped = [], 0
+    albums = provider.list_albums(limit)
+    for album in albums:
+        if cancelled():
+            raise TaskCancelled("cancelled while listing albums")
+        tracks = provider.list_tracks(album)
+        todo = [t for t in tracks if t.item_id not in done]
+        skipped += len(tracks) - len(todo)
+        if todo:
+            jobs.append(AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{len(jobs):05d}"))
+    return jobs, len(albums), skipped
+
+
+class _Pool:
+    """The actors and what each is doing; knows how to replace a dead one."""
+
+    def __init__(self, settings: Settings, workers: int, threads: int, gpus: int):
+        self.settings, self.threads = settings, threads
+        self.idle: list = []
+        self.starting: dict = {}  # ready() ref -> actor
+        self.names: dict = {}  # actor -> "node/actor" id prefixes, for task records
+        for i in range(workers):
+            self.start(use_gpu=i < gpus)
+
+    def start(self, use_gpu: bool = False) -> None:
+        cls = ray.remote(AnalysisWorker).options(num_cpus=self.threads, num_gpus=1 if use_gpu else 0,
+                                                 max_restarts=0, max_task_retries=0)
+        actor = cls.remote(self.settings, self.threads, use_gpu)
+        self.starting[actor.ready.remote()] = actor
+
+    def kill_all(self, busy: list) -> None:
+        for actor in [*self.idle, *self.starting.values(), *busy]:
+            ray.kill(actor, no_restart=True)
+        self.idle, self.starting = [], {}
+
+
+def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, workers: int | None = None,
+                 task_id: str | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 store: Store | None = None) -> AnalysisSummary:
+    """Analyse the provider's library (the ``num_recent_albums`` newest albums; 0 = all) on Ray."""
+    started = time.monotonic()
+    own_store = store is None
+    store = store or open_store(settings.database_url)
+    task_id = task_id or new_task_id()
+    limit = settings.num_recent_albums if num_recent_albums is None else num_recent_albums
+    version = expected_version(settings.models_dir)
+    task_store.create_task(store, task_id, TASK_TYPE, details={"model_version": version, "recent_albums": limit})
+    progress = Progress(store, task_id, total=0, listener=on_progress)
+    busy: dict = {}
+    pool: _Pool | None = None
+    try:
+        jobs, n_albums, skipped = plan_jobs(settings, store, version, limit, task_id, progress.cancel_requested)
+        progress.total = sum(len(j.tracks) for j in jobs)
+        progress.counts.update(analysed=0, failed=0, skipped=skipped)
+        progress.report(force=True, log=f"{n_albums} albums, {progress.total} tracks to analyse, {skipped} already done")
+        retried = 0
+        if jobs:
+            connect_ray(settings)
+            n_workers = workers or settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            n_workers = min(n_workers, len(jobs))
+            pool = _Pool(settings, n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
+            retried = _drive(pool, deque(jobs), busy, store, progress)
+        index_version = indexes.latest_index_version(store, INDEX_NAME)
+        if progress.counts.get("analysed", 0) or index_version is None:
+            progress.report(force=True, log="rebuilding the similarity index")
+            index_version = rebuild_index(store)
+        summary = AnalysisSummary(task_id, task_store.SUCCESS, n_albums, progress.counts.get("analysed", 0), skipped,
+                                  progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried)
+        task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
+                               details={"index_version": index_version, "seconds": round(summary.seconds, 1)},
+                               log=f"done: {summary.analysed} analysed, {summary.failed} failed, {skipped} skipped")
+        return summary
+    except (TaskCancelled, KeyboardInterrupt):
+        if pool:
+            pool.kill_all([actor for actor, _job in busy.values()])
+        for ref, (_actor, job) in busy.items():
+            task_store.update_task(store, job.task_id, status=task_store.REVOKED, log="cancelled while in flight")
+        task_store.update_task(store, task_id, status=task_store.REVOKED, log="cancelled")
+        return AnalysisSummary(task_id, task_store.REVOKED, 0, progress.counts.get("analysed", 0),
+                               progress.counts.get("skipped", 0), progress.counts.get("failed", 0),
+                               time.monotonic() - started)
+    except AudioMuseError as exc:
+        task_store.update_task(store, task_id, status=task_store.FAILURE, details={"error": str(exc)}, log=f"failed: {exc}")
+        raise
+    except BaseException as exc:
+        task_store.update_task(store, task_id, status=task_store.FAILURE,
+                               details={"error": f"{type(exc).__name__}: {exc}"}, log="failed unexpectedly")
+        raise
+    finally:
+        if pool:
+            pool.kill_all([actor for actor, _job in busy.values()])
+        if own_store:
+            store.dispose()
+
+
+def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Progress) -> int:
+    """Schedule albums on free actors as results come back; returns how many albums were retried."""
+    retried = 0
+    last_progress = time.monotonic()
+    while pending or busy:
+        while pool.idle and pending:
+            actor, job = pool.idle.pop(), pending.popleft()
+            busy[actor.analyse.remote(job)] = (actor, job)
+            task_store.create_task(store, job.task_id, "analysis_album", parent_id=progress.task_id,
+                                   details={"album": job.album.name, "artist": job.album.artist, "tracks": len(job.tracks),
+                                            "worker": pool.names.get(actor, "")})
+        ready, _ = ray.wait([*busy, *pool.starting], num_returns=1, timeout=POLL_S)
+        for ref in ready:
+            if ref in pool.starting:
+                actor = pool.starting.pop(ref)
+                try:
+                    pool.names[actor] = ray.get(ref)
+                    pool.idle.append(actor)
+                except (RayActorError, RayTaskError) as exc:
+                    log.warning("an analysis worker failed to start: %s", exc)
+                continue
+            actor, job = busy.pop(ref)
+            try:
+                result: AlbumResult = ray.get(ref)
+            except RayActorError as exc:
+                retried += 1
+                pending.appendleft(job)
+                task_store.update_task(store, job.task_id, status=task_store.PENDING, log=f"worker lost ({type(exc).__name__}); album queued again")
+                progress.report(force=True, log=f"worker lost on '{job.album.name}'; retrying it on another worker")
+                pool.start()
+                continue
+            track_store.save_album(store, result.rows, result.errors)
+            progress.add(len(job.tracks), analysed=len(result.rows), failed=len(result.errors))
+            task_store.update_task(store, job.task_id, status=task_store.SUCCESS, progress=100,
+                                   details={"analysed": len(result.rows), "failed": len(result.errors),
+                                            "seconds": round(result.seconds, 2), "worker": result.worker})
+            errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
+            progress.report(log=f"{job.album.artist} — {job.album.name}: {len(result.rows)} analysed"
+                                + (f", {len(result.errors)} failed ({errs})" if errs else ""))
+            pool.idle.append(actor)
+        if progress.cancel_requested():
+            raise TaskCancelled("cancel requested")
+        if pool.idle or busy:
+            last_progress = time.monotonic()
+        elif time.monotonic() - last_progress > NO_WORKER_TIMEOUT_S:
+            raise AudioMuseError(f"No analysis worker could be started for {NO_WORKER_TIMEOUT_S:g} s: "
+                                 "the Ray cluster has no free CPU. Check `ray status`.")
+    return retried
+

@@ -1,0 +1,25 @@
+"""Joining Ray: the cluster at ``settings.ray_address``, or a local Ray started on free ports.
+
+A local Ray never takes port 6379 (Redis's, and Ray's default head port): ``ray.init()`` without an
+address picks free ports itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import ray
+
+from audiomuse_ray.settings import Settings
+
+
+def connect_ray(settings: Settings, *, num_cpus: int | None = None) -> None:
+    """Idempotent: keeps an existing connection (a test fixture's, a Ray job's)."""
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    if settings.ray_address:
+        ray.init(address=settings.ray_address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
