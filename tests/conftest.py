@@ -103,3 +103,19 @@ def store(db_url):
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings.load({}, data_dir=str(tmp_path / "data"), models_dir=str(REPO / "models"))
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real two-node Ray cluster on this machine (head + one worker node, one CPU each), shared by
+    every test of the session; tests may add and remove nodes of their own."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
+    cluster.wait_for_nodes()
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()

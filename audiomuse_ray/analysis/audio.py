@@ -49,12 +49,12 @@ def _to_mono(block: np.ndarray) -> np.ndarray:
     return block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32, copy=False)
 
 
-def _decode_soundfile(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
+def _decode_soundfile(path: Path, max_seconds: float, segments: int) -> tuple[np.ndarray, int, int, float, bool]:
     import soundfile as sf
 
     with sf.SoundFile(str(path)) as f:
         rate, channels, frames = f.samplerate, f.channels, f.frames
-        plan = segment_plan(frames, rate)
+        plan = segment_plan(frames, rate, max_seconds, segments)
         pieces = []
         for start, length in plan:
             if start:
@@ -67,7 +67,7 @@ def _decode_soundfile(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
     return samples, rate, channels, duration, sampled
 
 
-def _decode_pyav(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
+def _decode_pyav(path: Path, max_seconds: float, segments: int) -> tuple[np.ndarray, int, int, float, bool]:
     import av
 
     with av.open(str(path)) as container:
@@ -78,7 +78,7 @@ def _decode_pyav(path: Path) -> tuple[np.ndarray, int, int, float, bool]:
         channels = stream.codec_context.channels or 1
         duration = float(stream.duration * stream.time_base) if stream.duration else (
             container.duration / 1e6 if container.duration else 0.0)
-        plan = segment_plan(int(duration * rate), rate) if duration else [(0, 1 << 62)]
+        plan = segment_plan(int(duration * rate), rate, max_seconds, segments) if duration else [(0, 1 << 62)]
         wanted = [(s, s + n) for s, n in plan]
         pieces, position = [], 0
         for frame in container.decode(stream):
@@ -104,8 +104,11 @@ def _int_scale(dtype: np.dtype) -> float:
     return 1.0
 
 
-def decode(path: str | Path) -> DecodedAudio:
-    """Decode any audio file to 16 kHz mono float32; raise ``UnreadableAudio`` with the reason otherwise."""
+def decode(path: str | Path, *, max_seconds: float = MAX_ANALYSED_SECONDS, segments: int = MAX_SEGMENTS) -> DecodedAudio:
+    """Decode any audio file to 16 kHz mono float32; raise ``UnreadableAudio`` with the reason otherwise.
+
+    Files longer than ``max_seconds`` are read as ``segments`` evenly spaced pieces totalling that length.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -116,7 +119,7 @@ def decode(path: str | Path) -> DecodedAudio:
     errors = []
     for decoder in (_decode_soundfile, _decode_pyav):
         try:
-            samples, rate, channels, duration, sampled = decoder(path)
+            samples, rate, channels, duration, sampled = decoder(path, max_seconds, segments)
             break
         except UnreadableAudio:
             raise

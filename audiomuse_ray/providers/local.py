@@ -145,7 +145,13 @@ class LocalFolderProvider:
         self._albums = albums
 
     def _audio_files(self) -> Iterator[Path]:
-        for root, dirs, files in os.walk(self.music_dir):
+        seen: set[str] = set()  # real paths already walked: symlinked folders are followed, loops are not
+        for root, dirs, files in os.walk(self.music_dir, followlinks=True):
+            real = os.path.realpath(root)
+            if real in seen:
+                dirs[:] = []
+                continue
+            seen.add(real)
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             root_path = Path(root)
             if self._inside_playlist_dir(root_path):
