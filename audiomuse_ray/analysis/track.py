@@ -63,7 +63,8 @@ def prepare_samples(samples: np.ndarray, name: str) -> np.ndarray:
 
 def analyze_samples(samples: np.ndarray, models: MusicnnModels, *, duration: float | None = None,
                     name: str = "audio") -> TrackAnalysis:
-    """16 kHz mono float32 -> analysis. One batched model run over all patches of the track."""
+    """16 kHz mono float32 -> analysis over every patch of the track."""
+    heard_s = samples.shape[0] / SAMPLE_RATE_HZ
     samples = prepare_samples(samples, name)
     spec = audio.log_mel(samples)
     batch = audio.patches(spec)
@@ -76,8 +77,8 @@ def analyze_samples(samples: np.ndarray, models: MusicnnModels, *, duration: flo
         mood_scores = moods.moods_from_tags(tags, extra)
     key = features.estimate_key(samples)
     return TrackAnalysis(
-        duration=float(duration if duration is not None else samples.shape[0] / SAMPLE_RATE_HZ),
-        analysed_seconds=samples.shape[0] / SAMPLE_RATE_HZ,
+        duration=float(duration if duration is not None else heard_s),
+        analysed_seconds=heard_s,
         tempo=features.tempo(spec),
         key=key.key if key else None,
         scale=key.scale if key else None,
