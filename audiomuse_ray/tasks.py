@@ -29,6 +29,7 @@ class Progress:
     interval_s: float = 1.0
     done: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
     started: float = field(default_factory=time.monotonic)
     listener: Callable[["Progress"], None] | None = None
     _last_write: float = 0.0

@@ -31,7 +31,8 @@ class AlbumResult:
     album_id: str
     rows: list[TrackRow] = field(default_factory=list)
     errors: list[ErrorRow] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock in the worker
+    cpu_seconds: float = 0.0  # CPU time of the worker process for this album
     worker: str = ""
 
 
@@ -47,7 +48,7 @@ def to_row(track: Track, analysis: TrackAnalysis) -> TrackRow:
 
 def analyse_album(job: AlbumJob, models: MusicnnModels, provider: MediaProvider, worker: str = "") -> AlbumResult:
     """Every track of ``job``; typed failures (bad audio, server trouble) are recorded, not raised."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     rows, errors = [], []
     for track in job.tracks:
         try:
@@ -60,4 +61,4 @@ def analyse_album(job: AlbumJob, models: MusicnnModels, provider: MediaProvider,
             log.exception("unexpected failure on %s", track.path_or_url)
             errors.append(ErrorRow(track.item_id, track.path_or_url, "InternalError",
                                    f"{type(exc).__name__}: {exc} (unexpected; please report it)", models.version))
-    return AlbumResult(job.album.id, rows, errors, time.monotonic() - started, worker)
+    return AlbumResult(job.album.id, rows, errors, time.monotonic() - started, time.process_time() - cpu_started, worker)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import ray
@@ -55,7 +55,7 @@ class AnalysisSummary:
     seconds: float
     index_version: int | None = None
     retried_albums: int = 0
-    errors: list[str] = field(default_factory=list)
+    worker_cpu_seconds: float = 0.0  # CPU spent in analysis workers (all albums)
 
 
 class AnalysisWorker:
@@ -146,7 +146,8 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
             progress.report(force=True, log="rebuilding the similarity index")
             index_version = rebuild_index(store)
         summary = AnalysisSummary(task_id, task_store.SUCCESS, n_albums, progress.counts.get("analysed", 0), skipped,
-                                  progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried)
+                                  progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried,
+                                  progress.cpu_seconds)
         task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
                                details={"index_version": index_version, "seconds": round(summary.seconds, 1)},
                                log=f"done: {summary.analysed} analysed, {summary.failed} failed, {skipped} skipped")
@@ -207,9 +208,11 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
                 continue
             track_store.save_album(store, result.rows, result.errors)
             progress.add(len(job.tracks), analysed=len(result.rows), failed=len(result.errors))
+            progress.cpu_seconds += result.cpu_seconds
             task_store.update_task(store, job.task_id, status=task_store.SUCCESS, progress=100,
                                    details={"analysed": len(result.rows), "failed": len(result.errors),
-                                            "seconds": round(result.seconds, 2), "worker": result.worker})
+                                            "seconds": round(result.seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2),
+                                            "worker": result.worker})
             errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
             progress.report(log=f"{job.album.artist} — {job.album.name}: {len(result.rows)} analysed"
                                 + (f", {len(result.errors)} failed ({errs})" if errs else ""))

@@ -1,0 +1,190 @@
+"""Analysis speed, measured in one run against a naive baseline and the network-only floor.
+
+    .venv/bin/python benchmarks/analysis.py [--corpus DIR] [--tracks N] [--max-seconds 600]
+
+(a) naive: the pipeline as the seed describes it, in a fresh process: librosa.load(sr=16000) with its
+    default resampler, librosa.feature.melspectrogram, one onnxruntime call per patch, file after file;
+(b) ours: run_analysis through a local Ray with 1 and with 2 workers (fresh database each);
+(c) floor: onnxruntime alone (same session settings as ours) on the same precomputed patches.
+
+Prints CPU seconds per minute of analysed audio, tracks per hour (wall clock), and the cosine similarity
+between (a)'s and (b)'s embeddings. Uses the full-length corpus (``make_corpus.sh OUT`` without --clip),
+built into ~/.cache/audiomuse-ray/corpus-full on first use; tracks longer than --max-seconds are left out
+so that both pipelines hear the whole of every track.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+NAIVE = r'''
+import json, sys, time, resource
+import numpy as np, librosa, onnxruntime as ort
+files, model, inp, out = json.loads(sys.argv[1])
+opts = ort.SessionOptions(); opts.intra_op_num_threads = 1; opts.inter_op_num_threads = 1
+sess = ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+t0 = time.monotonic(); result = {}
+for f in files:
+    y, sr = librosa.load(f, sr=16000)
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=512, hop_length=256, n_mels=96, center=False,
+                                         power=2.0, htk=False, norm="slaney").T
+    spec = np.log10(1 + 10000 * mel).astype(np.float32)
+    embs = [sess.run([out], {inp: spec[s:s + 187][None]})[0][0] for s in range(0, spec.shape[0] - 187 + 1, 187)]
+    result[f] = np.mean(embs, axis=0).tolist()
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": time.monotonic() - t0, "cpu": ru.ru_utime + ru.ru_stime, "emb": result}))
+'''
+
+
+def full_corpus() -> Path:
+    out = Path.home() / ".cache" / "audiomuse-ray" / "corpus-full"
+    if not (out / "manifest.tsv").exists():
+        script = next(p for p in (REPO / "shared", REPO.parent / "shared") if (p / "corpus").exists()) / "corpus" / "make_corpus.sh"
+        print(f"building the full-length corpus into {out} (several minutes, once)", flush=True)
+        subprocess.run(["bash", str(script), str(out)], check=True)
+    return out / "library"
+
+
+def pick_tracks(library: Path, n: int, max_seconds: float) -> list[tuple[Path, float]]:
+    import soundfile as sf
+    from audiomuse_ray.providers.local import AUDIO_EXTENSIONS, read_tags
+
+    files = sorted(p for p in library.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+    picked = []
+    for f in files:
+        d = read_tags(f).duration
+        if d is None:
+            try:
+                d = sf.info(str(f)).duration
+            except Exception:
+                continue
+        if 30 <= d <= max_seconds:
+            picked.append((f, d))
+    step = max(1, len(picked) // n) if n else 1
+    return picked[::step][:n] if n else picked
+
+
+def run_naive(files: list[Path], models_dir: Path) -> dict:
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    args = json.dumps([[str(f) for f in files], str(models_dir / "msd-musicnn.onnx"), manifest["input"]["name"],
+                       manifest["outputs"]["embedding"]])
+    t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([sys.executable, "-c", NAIVE, args], capture_output=True, text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    data["wall_process"] = time.monotonic() - t0  # includes interpreter + librosa start-up
+    data["cpu_process"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return data
+
+
+def run_ours(files: list[Path], workers: int, models_dir: Path) -> dict:
+    import ray
+    from audiomuse_ray.analysis.run import run_analysis
+    from audiomuse_ray.settings import Settings
+    from audiomuse_ray.store import open_store
+    from audiomuse_ray.store.tracks import get_tracks
+
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Path(tmp) / "library"
+        for i, f in enumerate(files):  # one album folder per track: the pool schedules freely
+            (library / f"{i:03d}").mkdir(parents=True)
+            os.symlink(f, library / f"{i:03d}" / f.name)
+        settings = Settings.load({}, data_dir=str(Path(tmp) / "data"), music_dir=str(library), models_dir=str(models_dir))
+        ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        try:
+            store = open_store(settings.database_url)
+            t0 = time.monotonic()
+            summary = run_analysis(settings, workers=workers, store=store)
+            wall = time.monotonic() - t0
+            emb = {str(Path(t.path_or_url).resolve()): t.embedding for t in get_tracks(store, with_embeddings=True)}
+        finally:
+            ray.shutdown()
+    assert summary.analysed == len(files), summary
+    return {"wall": wall, "cpu": summary.worker_cpu_seconds, "emb": emb}
+
+
+def run_floor(files: list[Path], models_dir: Path) -> dict:
+    from audiomuse_ray.analysis import audio
+    from audiomuse_ray.analysis.models import load_models
+
+    models = load_models(models_dir, threads=1)
+    batches = [audio.patches(audio.log_mel(audio.decode(f).samples)) for f in files]
+    t0, c0 = time.monotonic(), time.process_time()
+    for b in batches:
+        models.predict(b)
+    return {"wall": time.monotonic() - t0, "cpu": time.process_time() - c0, "patches": sum(len(b) for b in batches)}
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=None, help="a library folder (default: the full-length corpus)")
+    parser.add_argument("--tracks", type=int, default=0, help="use N tracks spread over the library (0 = all)")
+    parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+
+    library = args.corpus or full_corpus()
+    tracks = pick_tracks(library, args.tracks, args.max_seconds)
+    files = [f for f, _ in tracks]
+    minutes = sum(d for _, d in tracks) / 60
+    print(f"{len(files)} tracks, {minutes:.1f} minutes of audio, {os.cpu_count()} CPUs", flush=True)
+
+    floor = run_floor(files, args.models_dir)
+    print(f"(c) floor done: {floor['patches']} patches", flush=True)
+    ours1 = run_ours(files, 1, args.models_dir)
+    print("(b) ours, 1 worker done", flush=True)
+    ours2 = run_ours(files, 2, args.models_dir)
+    print("(b) ours, 2 workers done", flush=True)
+    naive = run_naive(files, args.models_dir)
+    print("(a) naive done", flush=True)
+
+    hours = lambda wall: len(files) / (wall / 3600)  # noqa: E731
+    rows = [
+        ("(a) naive, 1 process", naive["cpu_process"] / minutes, hours(naive["wall_process"])),
+        ("(b) ours, 1 worker", ours1["cpu"] / minutes, hours(ours1["wall"])),
+        ("(b) ours, 2 workers", ours2["cpu"] / minutes, hours(ours2["wall"])),
+        ("(c) floor: onnxruntime only", floor["cpu"] / minutes, hours(floor["wall"])),
+    ]
+    sims = [cosine(np.asarray(naive["emb"][str(f)]), ours1["emb"][str(f.resolve())]) for f in files]
+    print(f"\n{'pipeline':<30} {'CPU s / audio min':>18} {'tracks / hour':>14}")
+    for name, cpu, tph in rows:
+        print(f"{name:<30} {cpu:>18.3f} {tph:>14.0f}")
+    ratios = {
+        "ours_cpu_over_floor": rows[1][1] / rows[3][1],
+        "two_workers_over_one": rows[2][2] / rows[1][2],
+        "ours2_over_naive_throughput": rows[2][2] / rows[0][2],
+        "cosine_min": min(sims),
+        "cosine_mean": float(np.mean(sims)),
+    }
+    print(f"\nours CPU per minute / floor      {ratios['ours_cpu_over_floor']:.3f}   (target <= 1.15)")
+    print(f"2 workers / 1 worker throughput  {ratios['two_workers_over_one']:.2f}    (target >= 1.8)")
+    print(f"ours (2 workers) / naive         {ratios['ours2_over_naive_throughput']:.2f}    (target >= 2)")
+    print(f"cosine(naive, ours) min / mean   {ratios['cosine_min']:.5f} / {ratios['cosine_mean']:.5f}   (target >= 0.999)")
+    if args.json:
+        args.json.write_text(json.dumps({"tracks": len(files), "minutes": minutes,
+                                         "rows": [{"name": n, "cpu_s_per_min": c, "tracks_per_hour": t} for n, c, t in rows],
+                                         **ratios}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
