@@ -1,0 +1,125 @@
+"""Playlist and task routes' logic (AudioMuse-AI shapes): create/list playlists, task status, cancel,
+last/active task, and starting an analysis from the API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from audiomuse_ray.api.params import BadRequest, integer
+from audiomuse_ray.providers.base import MediaProvider
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import Store
+from audiomuse_ray.store import playlists as playlist_store
+from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import tracks as track_store
+from audiomuse_ray.tasks import new_task_id
+
+LOG_TAIL = 10
+ANALYSIS_TASK_TYPE = "main_analysis"
+
+
+def playlist_request(body: Mapping[str, Any]) -> tuple[str, list[str]]:
+    name = str(body.get("playlist_name") or "").strip()
+    if not name:
+        raise BadRequest("Missing 'playlist_name'")
+    ids: list[str] = []
+    for t in body.get("track_ids") or []:
+        item_id = str(t.get("item_id", "")) if isinstance(t, Mapping) else str(t)
+        if item_id and item_id not in ids:
+            ids.append(item_id)
+    if not ids:
+        raise BadRequest("No valid track IDs were provided to create the playlist")
+    return name, ids
+
+
+def create_playlist(store: Store, provider: MediaProvider, name: str, item_ids: list[str]) -> str:
+    playlist_id = provider.create_playlist(name, item_ids)
+    playlist_store.save_playlist(store, name, item_ids, provider.name, playlist_id)
+    return playlist_id
+
+
+def list_playlists(store: Store) -> dict[str, list[dict]]:
+    out = {}
+    for p in playlist_store.list_playlists(store):
+        rows = {t.item_id: t for t in track_store.get_tracks(store, p.item_ids)}
+        out[p.name] = [{"item_id": i, "title": rows[i].title if i in rows else None,
+                        "author": rows[i].author if i in rows else None} for i in p.item_ids]
+    return out
+
+
+def _running_seconds(rec: task_store.TaskRecord) -> float:
+    if rec.created_at is None:
+        return 0.0
+    end = rec.updated_at if rec.finished and rec.updated_at else datetime.now(timezone.utc)
+    start = rec.created_at if rec.created_at.tzinfo else rec.created_at.replace(tzinfo=timezone.utc)
+    end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
+    return round((end - start).total_seconds(), 1)
+
+
+def _details(rec: task_store.TaskRecord) -> dict:
+    details = dict(rec.details)
+    log = details.get("log") or []
+    if len(log) > LOG_TAIL:
+        details["log"] = [f"... ({len(log) - LOG_TAIL} earlier log entries truncated)"] + log[-LOG_TAIL:]
+    return details
+
+
+def status(store: Store, task_id: str) -> tuple[int, dict]:
+    rec = task_store.get_task(store, task_id)
+    if rec is None:
+        return 404, {"task_id": task_id, "state": "UNKNOWN", "status_message": "Task ID not found.",
+                     "progress": 0, "details": {}, "task_type_from_db": None, "running_time_seconds": 0}
+    message = {"REVOKED": "Task revoked.", "SUCCESS": "SUCCESS", "FAILURE": "FAILED"}.get(rec.status, rec.status)
+    return 200, {"task_id": task_id, "state": rec.status, "status_message": message,
+                 "progress": 100 if rec.finished else rec.progress, "details": _details(rec),
+                 "task_type_from_db": rec.task_type, "running_time_seconds": _running_seconds(rec)}
+
+
+def cancel(store: Store, task_id: str) -> tuple[int, dict]:
+    rec = task_store.get_task(store, task_id)
+    if rec is None:
+        return 404, {"message": "Task not found.", "task_id": task_id}
+    if rec.finished:
+        return 400, {"message": f"Task is already {rec.status}.", "task_id": task_id}
+    task_store.request_cancel(store, task_id)
+    return 200, {"message": "Cancellation requested; the job stops within a few seconds.", "task_id": task_id,
+                 "cancelled_jobs_count": 1 + sum(1 for c in task_store.children(store, task_id) if not c.finished)}
+
+
+def last_task(store: Store) -> dict:
+    recent = task_store.recent_tasks(store, 1)
+    if not recent:
+        return {"task_id": None, "task_type": None, "status": "NO_PREVIOUS_MAIN_TASK",
+                "details": {"log": ["No previous main task found."]}}
+    rec = recent[0]
+    return {"task_id": rec.task_id, "task_type": rec.task_type, "status": rec.status, "progress": rec.progress,
+            "details": _details(rec), "running_time_seconds": _running_seconds(rec)}
+
+
+def active_task(store: Store) -> dict:
+    active = task_store.recent_tasks(store, 1, active_only=True)
+    if not active:
+        return {}
+    rec = active[0]
+    return {"task_id": rec.task_id, "parent_task_id": None, "task_type": rec.task_type, "sub_type_identifier": None,
+            "status": rec.status, "progress": rec.progress, "details": _details(rec),
+            "running_time_seconds": _running_seconds(rec)}
+
+
+def start_analysis(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
+    """Run the analysis in a background thread of this process (it fans out over Ray itself)."""
+    from audiomuse_ray.analysis.run import run_analysis
+
+    active = task_store.recent_tasks(store, 1, active_only=True)
+    if active:
+        return 409, {"error": "An active batch task is already in progress.", "task_id": active[0].task_id,
+                     "status": active[0].status}
+    recent = integer(body, "num_recent_albums", settings.num_recent_albums, lo=0)
+    task_id = new_task_id()
+    task_store.create_task(store, task_id, "analysis", status=task_store.PENDING)
+    threading.Thread(target=run_analysis, kwargs={"settings": settings, "num_recent_albums": recent,
+                                                  "task_id": task_id}, name=f"analysis-{task_id[:8]}",
+                     daemon=True).start()
+    return 202, {"task_id": task_id, "task_type": ANALYSIS_TASK_TYPE, "status": task_store.PENDING}

@@ -1,0 +1,225 @@
+"""The Ray Serve application: one ingress deployment whose replicas each hold the similarity index in
+memory and answer AudioMuse-AI's HTTP routes. Route methods only parse, call one function and shape.
+
+    serve run serve_app:app                 # from the repository root (settings from AUDIOMUSE_*)
+    audiomuse-ray serve [--host H --port P]
+
+Replicas poll the store for a newer index version (``reload_interval_s``) and swap it in; POST
+``/api/reload_index`` does it at once. With ``AUDIOMUSE_API_TOKEN`` set, every ``/api`` and ``/chat/api``
+route needs ``Authorization: Bearer <token>``; without one, a server bound to a non-loopback address
+refuses write routes.
+"""
+
+
+import hmac
+import ipaddress
+import json
+import logging
+import threading
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from ray import serve
+
+from audiomuse_ray.api import similarity_api as sim
+from audiomuse_ray.api import tasks_api
+from audiomuse_ray.api.holder import LibraryHolder
+from audiomuse_ray.api.params import BadRequest
+from audiomuse_ray.errors import (
+    AudioMuseError, ConfigurationError, HistoryUnsupported, IndexNotBuilt, ProviderAuthError, ProviderError,
+    ProviderRequestError, UnknownTrack,
+)
+from audiomuse_ray.providers import make_provider
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import open_store
+
+log = logging.getLogger(__name__)
+APP_NAME = "audiomuse"
+PROTECTED_PREFIXES = ("/api", "/chat/api")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+api = FastAPI(title="audiomuse-ray", docs_url="/api/docs", openapi_url="/api/openapi.json")
+_guard: dict[str, Any] = {"token": "", "open_writes": True}  # set by the replica's __init__ (per process)
+
+
+def status_for(exc: Exception) -> int:
+    if isinstance(exc, (BadRequest, HistoryUnsupported, ConfigurationError)):
+        return 400
+    if isinstance(exc, UnknownTrack):
+        return 404
+    if isinstance(exc, IndexNotBuilt):
+        return 503
+    if isinstance(exc, (ProviderAuthError, ProviderRequestError, ProviderError)):
+        return 502
+    return 500
+
+
+@api.exception_handler(AudioMuseError)
+@api.exception_handler(BadRequest)
+async def _typed_error(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=status_for(exc))
+
+
+@api.middleware("http")
+async def _authorise(request: Request, call_next):
+    path = request.url.path
+    if path.startswith(PROTECTED_PREFIXES):
+        token = _guard["token"]
+        if token:
+            sent = request.headers.get("authorization", "")
+            given = sent[7:] if sent.lower().startswith("bearer ") else ""
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"error": "Missing or wrong API token: send 'Authorization: Bearer <token>'."},
+                                    status_code=401)
+        elif request.method in WRITE_METHODS and not _guard["open_writes"]:
+            return JSONResponse({"error": "This server listens on a public address without an API token, so "
+                                          "changes are refused. Set AUDIOMUSE_API_TOKEN and send "
+                                          "'Authorization: Bearer <token>'."}, status_code=403)
+    return await call_next(request)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@serve.deployment(name="AudioMuseApi", ray_actor_options={"num_cpus": 0.5})
+@serve.ingress(api)
+class AudioMuseApi:
+    def __init__(self, settings: Settings, reload_interval_s: float = 10.0):
+        self.settings = settings
+        _guard.update(token=settings.api_token, open_writes=is_loopback(settings.host))
+        self.store = open_store(settings.database_url)
+        self.holder = LibraryHolder(self.store)
+        try:
+            self.holder.refresh()
+        except AudioMuseError as exc:
+            log.warning("no similarity index loaded yet: %s", exc)
+        self.holder.start_polling(reload_interval_s)
+        self._provider = None
+        self._provider_lock = threading.Lock()
+
+    def provider(self):
+        with self._provider_lock:
+            if self._provider is None:
+                self._provider = make_provider(self.settings)
+            return self._provider
+
+    # ---------------------------------------------------------------------------------- health, config
+    @api.get("/")
+    def health(self) -> dict:
+        return {"status": "ok", "service": "audiomuse-ray", "index_version": self.holder.version}
+
+    @api.get("/api/config")
+    def config(self) -> dict:
+        return {k: v for k, v in self.settings.public_dict().items() if k not in ("database_url", "data_dir")}
+
+    @api.post("/api/reload_index")
+    def reload_index(self) -> dict:
+        changed = self.holder.refresh()
+        return {"index_version": self.holder.version, "reloaded": changed}
+
+    # ---------------------------------------------------------------------------------- similarity
+    @api.get("/api/search_tracks")
+    def search_tracks(self, request: Request) -> list:
+        return sim.search(self.holder.current(), request.query_params)
+
+    @api.get("/api/similar_tracks")
+    def similar_tracks(self, request: Request) -> list:
+        return sim.similar(self.holder.current(), request.query_params)
+
+    @api.get("/api/track")
+    def track(self, request: Request) -> dict:
+        return sim.track(self.holder.current(), request.query_params)
+
+    @api.get("/api/find_path")
+    def find_path(self, request: Request) -> dict:
+        return sim.path(self.holder.current(), request.query_params)
+
+    @api.post("/api/alchemy")
+    async def alchemy(self, request: Request) -> dict:
+        return sim.alchemy(self.holder.current(), await _json_body(request))
+
+    @api.api_route("/api/sonic_fingerprint/generate", methods=["GET", "POST"])
+    async def sonic_fingerprint(self, request: Request) -> list:
+        params = request.query_params if request.method == "GET" else await _json_body(request)
+        return sim.sonic_fingerprint(self.holder.current(), params, self.provider())
+
+    @api.get("/api/map")
+    def music_map(self, request: Request) -> Response:
+        body = sim.map_bucket(self.holder.current(), request.query_params)
+        headers = {"Cache-Control": "no-store"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+        import gzip
+
+        return Response(gzip.decompress(body), media_type="application/json", headers=headers)
+
+    # ---------------------------------------------------------------------------------- playlists
+    @api.post("/api/create_playlist")
+    async def create_playlist(self, request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        name, ids = tasks_api.playlist_request(body)
+        playlist_id = tasks_api.create_playlist(self.store, self.provider(), name, ids)
+        return JSONResponse({"message": f"Playlist '{name}' created successfully!", "playlist_id": playlist_id},
+                            status_code=201)
+
+    @api.get("/api/playlists")
+    def playlists(self) -> dict:
+        return tasks_api.list_playlists(self.store)
+
+    # ---------------------------------------------------------------------------------- tasks
+    @api.get("/api/status/{task_id}")
+    def task_status(self, task_id: str) -> JSONResponse:
+        status, body = tasks_api.status(self.store, task_id)
+        return JSONResponse(body, status_code=status)
+
+    @api.post("/api/cancel/{task_id}")
+    def cancel(self, task_id: str) -> JSONResponse:
+        status, body = tasks_api.cancel(self.store, task_id)
+        return JSONResponse(body, status_code=status)
+
+    @api.get("/api/last_task")
+    def last_task(self) -> dict:
+        return tasks_api.last_task(self.store)
+
+    @api.get("/api/active_tasks")
+    def active_tasks(self) -> dict:
+        return tasks_api.active_task(self.store)
+
+    @api.post("/api/analysis/start")
+    async def start_analysis(self, request: Request) -> JSONResponse:
+        body = await _json_body(request, allow_empty=True)
+        status, reply = tasks_api.start_analysis(self.settings, self.store, body)
+        return JSONResponse(reply, status_code=status)
+
+
+async def _json_body(request: Request, allow_empty: bool = False) -> dict:
+    raw = await request.body()
+    if not raw and allow_empty:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("Invalid JSON payload") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Invalid JSON payload")
+    return body
+
+
+def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1):
+    """The bound application for ``serve.run``."""
+    return AudioMuseApi.options(num_replicas=num_replicas).bind(settings, reload_interval_s)
+
+
+def app(args: dict[str, str]):
+    """Application builder for ``serve run serve_app:app [key=value ...]``: settings from AUDIOMUSE_* and args."""
+    known = {k: v for k, v in args.items() if k not in ("reload_interval_s", "num_replicas")}
+    settings = Settings.load(**{k: (int(v) if k in ("port", "workers", "num_recent_albums") else v) for k, v in known.items()})
+    return build(settings, float(args.get("reload_interval_s", 10.0)), int(args.get("num_replicas", 1)))
+
