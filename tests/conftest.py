@@ -119,3 +119,17 @@ def ray_cluster():
     yield cluster
     ray.shutdown()
     cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def analysed_corpus(ray_cluster, corpus, tmp_path_factory):
+    """The clip corpus analysed once per session on the Ray cluster: (settings, store, summary)."""
+    from audiomuse_ray.analysis.run import run_analysis
+
+    root = tmp_path_factory.mktemp("analysed")
+    settings = Settings.load({}, data_dir=str(root / "data"), music_dir=str(corpus / "library"),
+                             models_dir=str(REPO / "models"))
+    store = open_store(settings.database_url)
+    summary = run_analysis(settings, store=store)
+    yield settings, store, summary
+    store.dispose()

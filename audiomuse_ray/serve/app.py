@@ -11,6 +11,7 @@ refuses write routes.
 """
 
 
+import gzip
 import hmac
 import ipaddress
 import json
@@ -63,7 +64,10 @@ async def _typed_error(_request: Request, exc: Exception) -> JSONResponse:
 
 @api.middleware("http")
 async def _authorise(request: Request, call_next):
-    path = request.url.path
+    path = request.scope.get("path", "")
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):  # an app mounted under a route prefix sees its own paths
+        path = path[len(root):]
     if path.startswith(PROTECTED_PREFIXES):
         token = _guard["token"]
         if token:
@@ -156,8 +160,6 @@ class AudioMuseApi:
         headers = {"Cache-Control": "no-store"}
         if "gzip" in request.headers.get("accept-encoding", ""):
             return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
-        import gzip
-
         return Response(gzip.decompress(body), media_type="application/json", headers=headers)
 
     # ---------------------------------------------------------------------------------- playlists
@@ -212,9 +214,10 @@ async def _json_body(request: Request, allow_empty: bool = False) -> dict:
     return body
 
 
-def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1):
+def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1, num_cpus: float = 0.5):
     """The bound application for ``serve.run``."""
-    return AudioMuseApi.options(num_replicas=num_replicas).bind(settings, reload_interval_s)
+    return AudioMuseApi.options(num_replicas=num_replicas, ray_actor_options={"num_cpus": num_cpus}).bind(
+        settings, reload_interval_s)
 
 
 def app(args: dict[str, str]):

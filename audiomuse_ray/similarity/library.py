@@ -108,7 +108,7 @@ def load_library(store: Store, params: IndexParams = IndexParams(), version: int
     if stored is None:
         raise IndexNotBuilt("No similarity index yet: run the analysis first (audiomuse-ray analyze).")
     loaded = load_index_bytes(stored.data, stored.item_ids, stored.version, params)
-    rows = {t.item_id: t for t in track_store.get_tracks(store, stored.item_ids, with_embeddings=True)}
+    rows = {t.item_id: t for t in track_store.get_tracks(store, None, with_embeddings=True)}  # all: no huge IN list
     dim = stored.dim
     vectors = np.zeros((len(stored.item_ids), dim), np.float32)
     meta = []

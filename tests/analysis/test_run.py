@@ -25,14 +25,9 @@ def make_settings(tmp_path, music_dir) -> Settings:
     return Settings.load({}, data_dir=str(tmp_path / "data"), music_dir=str(music_dir), models_dir=str(REPO / "models"))
 
 
-@pytest.fixture(scope="module")
-def analysed(ray_cluster, corpus, tmp_path_factory):
-    """The corpus analysed once: (settings, store, summary)."""
-    settings = make_settings(tmp_path_factory.mktemp("analysed"), corpus / "library")
-    store = open_store(settings.database_url)
-    summary = run_analysis(settings, store=store)
-    yield settings, store, summary
-    store.dispose()
+@pytest.fixture
+def analysed(analysed_corpus):
+    return analysed_corpus
 
 
 def test_every_track_is_analysed_and_indexed(analysed, corpus_manifest):
