@@ -12,17 +12,14 @@ refuses write routes.
 
 
 import gzip
-import hmac
-import ipaddress
 import json
 import logging
 import threading
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from ray import serve
 
+from audiomuse_ray.api import guard
 from audiomuse_ray.api import similarity_api as sim
 from audiomuse_ray.api import tasks_api
 from audiomuse_ray.api.holder import LibraryHolder
@@ -37,11 +34,8 @@ from audiomuse_ray.store import open_store
 
 log = logging.getLogger(__name__)
 APP_NAME = "audiomuse"
-PROTECTED_PREFIXES = ("/api", "/chat/api")
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 api = FastAPI(title="audiomuse-ray", docs_url="/api/docs", openapi_url="/api/openapi.json")
-_guard: dict[str, Any] = {"token": "", "open_writes": True}  # set by the replica's __init__ (per process)
 
 
 def status_for(exc: Exception) -> int:
@@ -68,28 +62,23 @@ async def _authorise(request: Request, call_next):
     root = request.scope.get("root_path", "")
     if root and path.startswith(root):  # an app mounted under a route prefix sees its own paths
         path = path[len(root):]
-    if path.startswith(PROTECTED_PREFIXES):
-        token = _guard["token"]
-        if token:
-            sent = request.headers.get("authorization", "")
-            given = sent[7:] if sent.lower().startswith("bearer ") else ""
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"error": "Missing or wrong API token: send 'Authorization: Bearer <token>'."},
-                                    status_code=401)
-        elif request.method in WRITE_METHODS and not _guard["open_writes"]:
-            return JSONResponse({"error": "This server listens on a public address without an API token, so "
-                                          "changes are refused. Set AUDIOMUSE_API_TOKEN and send "
-                                          "'Authorization: Bearer <token>'."}, status_code=403)
+    refused = guard.refusal(path, request.method, request.headers.get("authorization", ""))
+    if refused:
+        return JSONResponse({"error": refused[1]}, status_code=refused[0])
     return await call_next(request)
 
 
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
+async def _json_body(request: Request, allow_empty: bool = False) -> dict:
+    raw = await request.body()
+    if not raw and allow_empty:
+        return {}
     try:
-        return ipaddress.ip_address(host).is_loopback
+        body = json.loads(raw)
     except ValueError:
-        return False
+        raise BadRequest("Invalid JSON payload") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Invalid JSON payload")
+    return body
 
 
 @serve.deployment(name="AudioMuseApi", ray_actor_options={"num_cpus": 0.5})
@@ -97,7 +86,7 @@ def is_loopback(host: str) -> bool:
 class AudioMuseApi:
     def __init__(self, settings: Settings, reload_interval_s: float = 10.0):
         self.settings = settings
-        _guard.update(token=settings.api_token, open_writes=is_loopback(settings.host))
+        guard.configure(settings.api_token, settings.host)
         self.store = open_store(settings.database_url)
         self.holder = LibraryHolder(self.store)
         try:
@@ -199,19 +188,6 @@ class AudioMuseApi:
         body = await _json_body(request, allow_empty=True)
         status, reply = tasks_api.start_analysis(self.settings, self.store, body)
         return JSONResponse(reply, status_code=status)
-
-
-async def _json_body(request: Request, allow_empty: bool = False) -> dict:
-    raw = await request.body()
-    if not raw and allow_empty:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise BadRequest("Invalid JSON payload") from None
-    if not isinstance(body, dict):
-        raise BadRequest("Invalid JSON payload")
-    return body
 
 
 def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1, num_cpus: float = 0.5):

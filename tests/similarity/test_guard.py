@@ -5,24 +5,25 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from audiomuse_ray.api import guard
 from audiomuse_ray.serve import app as serve_app
 
 
 @pytest.fixture
 def client():
-    saved = dict(serve_app._guard)
+    saved = dict(guard._state)
     yield TestClient(serve_app.api)
-    serve_app._guard.update(saved)
+    guard._state.update(saved)
 
 
 def test_public_address_without_token_refuses_writes_with_advice(client):
-    serve_app._guard.update(token="", open_writes=False)
+    guard.configure("", "0.0.0.0")
     res = client.post("/api/create_playlist", json={"playlist_name": "x", "track_ids": ["a"]})
     assert res.status_code == 403 and "AUDIOMUSE_API_TOKEN" in res.json()["error"]
 
 
 def test_token_is_checked_on_api_and_chat_routes(client):
-    serve_app._guard.update(token="abc", open_writes=True)
+    guard.configure("abc", "127.0.0.1")
     assert client.get("/api/config").status_code == 401
     assert client.post("/chat/api/chatPlaylist", json={}).status_code == 401
     assert client.get("/api/config", headers={"Authorization": "Bearer abd"}).status_code == 401
@@ -31,4 +32,4 @@ def test_token_is_checked_on_api_and_chat_routes(client):
 @pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("::1", True), ("localhost", True),
                                            ("0.0.0.0", False), ("192.0.2.10", False), ("music.lan", False)])
 def test_is_loopback(host, loopback):
-    assert serve_app.is_loopback(host) is loopback
+    assert guard.is_loopback(host) is loopback

@@ -1,0 +1,43 @@
+"""Who may call the API: a bearer token when one is set; no writes from a public address without one.
+
+The state lives in this module (one per process) rather than in the Serve deployment's namespace: Serve
+ships the ingress class by value, so a global next to it would not be the one the middleware reads.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+PROTECTED_PREFIXES = ("/api", "/chat/api")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_state = {"token": "", "open_writes": True}
+
+
+def configure(token: str, host: str) -> None:
+    _state.update(token=token, open_writes=is_loopback(host))
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(path: str, method: str, authorization: str) -> tuple[int, str] | None:
+    """(status, message) when the request must be refused, else None."""
+    if not path.startswith(PROTECTED_PREFIXES):
+        return None
+    token = _state["token"]
+    if token:
+        given = authorization[7:] if authorization.lower().startswith("bearer ") else ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return 401, "Missing or wrong API token: send 'Authorization: Bearer <token>'."
+        return None
+    if method in WRITE_METHODS and not _state["open_writes"]:
+        return 403, ("This server listens on a public address without an API token, so changes are refused. "
+                     "Set AUDIOMUSE_API_TOKEN and send 'Authorization: Bearer <token>'.")
+    return None
