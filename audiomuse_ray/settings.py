@@ -54,6 +54,10 @@ class Settings:
     port: int = field(default=8000, metadata=_opt("AUDIOMUSE_PORT", "port of the HTTP API"))
     num_recent_albums: int = field(default=0, metadata=_opt("AUDIOMUSE_NUM_RECENT_ALBUMS", "analyse only the N newest albums; 0 = all"))
     workers: int = field(default=0, metadata=_opt("AUDIOMUSE_WORKERS", "analysis actors; 0 = one per CPU"))
+    ai_provider: str = field(default="NONE", metadata=_opt("AUDIOMUSE_AI_PROVIDER", "playlist naming model: NONE, OLLAMA, OPENAI, GEMINI, MISTRAL"))
+    ai_url: str = field(default="", metadata=_opt("AUDIOMUSE_AI_URL", "model server URL (Ollama, OpenAI-compatible)"))
+    ai_model: str = field(default="", metadata=_opt("AUDIOMUSE_AI_MODEL", "model name"))
+    ai_api_key: str = field(default="", metadata=_opt("AUDIOMUSE_AI_API_KEY", "API key for cloud models", secret=True))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -98,6 +102,10 @@ class Settings:
         if self.subsonic_auth not in SUBSONIC_AUTH_MODES:
             raise ConfigurationError(
                 f"AUDIOMUSE_SUBSONIC_AUTH={self.subsonic_auth!r} is not one of {', '.join(SUBSONIC_AUTH_MODES)}."
+            )
+        if self.ai_provider.upper() not in ("NONE", "OLLAMA", "OPENAI", "GEMINI", "MISTRAL"):
+            raise ConfigurationError(
+                f"AUDIOMUSE_AI_PROVIDER={self.ai_provider!r} is not one of NONE, OLLAMA, OPENAI, GEMINI, MISTRAL."
             )
         if self.num_recent_albums < 0 or self.workers < 0:
             raise ConfigurationError("--recent and --workers must be 0 or more.")

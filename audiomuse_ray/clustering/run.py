@@ -1,0 +1,121 @@
+"""The clustering job: search on Ray, turn the winner into named playlists, replace the old ``_automatic``
+playlists on the media server and in the store. Progress (runs, best score, ETA) and cancel go through
+the task record like every long job."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ray
+
+from audiomuse_ray.analysis.models import load_manifest
+from audiomuse_ray.clustering.data import load_data
+from audiomuse_ray.clustering.evolution import SearchConfig
+from audiomuse_ray.clustering.naming import ai_name
+from audiomuse_ray.clustering.playlists import AUTOMATIC, Playlist, PlaylistOptions, build_playlists
+from audiomuse_ray.clustering.population import SearchStatus, search
+from audiomuse_ray.llm.client import LLMConfig
+from audiomuse_ray.providers import make_provider
+from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import Store, open_store
+from audiomuse_ray.store import playlists as playlist_store
+from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.tasks import new_task_id
+
+log = logging.getLogger(__name__)
+TASK_TYPE = "clustering"
+
+
+@dataclass(frozen=True)
+class ClusteringOptions:
+    search: SearchConfig = field(default_factory=SearchConfig)
+    playlists: PlaylistOptions = field(default_factory=PlaylistOptions)
+    embeddings: bool = False
+    explorers: int = 0  # 0 = one per CPU
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ClusteringSummary:
+    task_id: str
+    status: str
+    runs_done: int
+    best_score: float | None
+    playlists: list[Playlist]
+    seconds: float
+    explorers_replaced: int = 0
+
+
+def llm_config(settings: Settings) -> LLMConfig:
+    return LLMConfig(provider=settings.ai_provider.upper(), url=settings.ai_url, model=settings.ai_model,
+                     api_key=settings.ai_api_key)
+
+
+def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOptions(), *, task_id: str | None = None,
+                   store: Store | None = None, on_progress: Callable[[SearchStatus], None] | None = None) -> ClusteringSummary:
+    started = time.monotonic()
+    own = store is None
+    store = store or open_store(settings.database_url)
+    task_id = task_id or new_task_id()
+    task_store.create_task(store, task_id, TASK_TYPE, details={"algorithm": options.search.algorithm,
+                                                               "runs": options.search.runs, "embeddings": options.embeddings})
+    last_write = [0.0]
+
+    def progress(status: SearchStatus) -> None:
+        if on_progress:
+            on_progress(status)
+        now = time.monotonic()
+        if now - last_write[0] >= 1.0 or status.runs_done == status.runs_total:
+            last_write[0] = now
+            rate = status.runs_done / max(1e-9, now - started)
+            eta = (status.runs_total - status.runs_done) / rate if rate > 0 else None
+            task_store.update_task(store, task_id, status=task_store.PROGRESS,
+                                   progress=int(90 * status.runs_done / max(1, status.runs_total)),
+                                   details={"runs_done": status.runs_done, "runs_total": status.runs_total,
+                                            "best_score": status.best_score, "eta_s": None if eta is None else round(eta, 1)})
+
+    try:
+        labels = load_manifest(settings.models_dir).labels["msd-musicnn"]
+        data = load_data(store, labels, options.embeddings)
+        connect_ray(settings)
+        explorers = options.explorers or settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        best, status, replaced = search(data, options.search, explorers=explorers, seed=options.seed,
+                                        on_progress=progress,
+                                        cancelled=lambda: task_store.is_cancel_requested(store, task_id))
+        if status.cancelled:
+            task_store.update_task(store, task_id, status=task_store.REVOKED, log=f"cancelled after {status.runs_done} runs")
+            return ClusteringSummary(task_id, task_store.REVOKED, status.runs_done, status.best_score, [],
+                                     time.monotonic() - started, replaced)
+        if best is None:
+            raise ValueError("the search produced no result")
+        cfg = llm_config(settings)
+        playlists = build_playlists(data, best, options.playlists,
+                                    namer=lambda c, rule, songs: ai_name(cfg, rule, songs))
+        publish(settings, store, playlists)
+        task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
+                               details={"best_score": best.score, "best_params": best.params.__dict__,
+                                        "playlists": len(playlists)},
+                               log=f"{len(playlists)} playlists from {status.runs_done} runs (best {best.score:.3f})")
+        return ClusteringSummary(task_id, task_store.SUCCESS, status.runs_done, best.score, playlists,
+                                 time.monotonic() - started, replaced)
+    except BaseException as exc:
+        task_store.update_task(store, task_id, status=task_store.FAILURE, details={"error": f"{type(exc).__name__}: {exc}"},
+                               log="failed")
+        raise
+    finally:
+        if own:
+            store.dispose()
+
+
+def publish(settings: Settings, store: Store, playlists: list[Playlist]) -> None:
+    """Replace the previous ``_automatic`` playlists on the server and in the store."""
+    provider = make_provider(settings)
+    provider.delete_playlists(AUTOMATIC)
+    playlist_store.delete_playlists(store, AUTOMATIC)
+    for p in playlists:
+        playlist_id = provider.create_playlist(p.name, p.item_ids)
+        playlist_store.save_playlist(store, p.name, p.item_ids, provider.name, playlist_id)

@@ -1,0 +1,82 @@
+"""``cluster`` and ``playlists``: evolutionary clustering into playlists, and what was created."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from audiomuse_ray.cli import command, print_json
+from audiomuse_ray.settings import Settings
+
+
+def _cluster_setup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--algorithm", choices=["kmeans", "dbscan", "gmm", "spectral"], default="kmeans")
+    p.add_argument("--runs", type=int, default=5000, help="clusterings to try (CLUSTERING_RUNS)")
+    p.add_argument("--embeddings", action="store_true", help="cluster the 200-d embeddings instead of score vectors")
+    p.add_argument("--explorers", type=int, default=0, help="explorer actors (default: one per CPU)")
+    p.add_argument("--clusters", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
+                   help="range of clusters/components (default 40 100)")
+    p.add_argument("--top-n", type=int, default=8, help="playlists kept, most diverse first (0 = all)")
+    p.add_argument("--max-songs", type=int, default=0, help="split playlists longer than this (0 = never)")
+    p.add_argument("--min-songs-per-genre", type=int, default=100, help="stratified sampling floor per genre")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+
+
+@command("cluster", "find playlists by evolutionary clustering on Ray and create them on the media server", _cluster_setup)
+def cluster_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from audiomuse_ray.clustering.evolution import SearchConfig
+    from audiomuse_ray.clustering.playlists import PlaylistOptions
+    from audiomuse_ray.clustering.run import ClusteringOptions, run_clustering
+    from audiomuse_ray.tasks import new_task_id
+
+    ranges = tuple(args.clusters) if args.clusters else (40, 100)
+    cfg = SearchConfig(algorithm=args.algorithm, runs=args.runs, num_clusters=ranges, gmm_components=ranges,
+                       spectral_clusters=ranges, pca_components=(0, 199) if args.embeddings else (0, 8),
+                       min_songs_per_genre=args.min_songs_per_genre)
+    options = ClusteringOptions(search=cfg, playlists=PlaylistOptions(max_songs=args.max_songs, top_n=args.top_n),
+                                embeddings=args.embeddings, explorers=args.explorers, seed=args.seed)
+    task_id = new_task_id()
+    print(f"clustering task {task_id} (cancel with: audiomuse-ray cancel {task_id})", file=sys.stderr)
+    bar = None if args.no_progress else tqdm(total=args.runs, unit="run", dynamic_ncols=True, file=sys.stderr)
+
+    def show(status) -> None:
+        if bar is not None:
+            bar.n = status.runs_done
+            bar.set_postfix(best=f"{status.best_score:.3f}" if status.best_score is not None else "-", refresh=False)
+            bar.refresh()
+
+    try:
+        summary = run_clustering(settings, options, task_id=task_id, on_progress=show)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{summary.status}: {summary.runs_done} runs, best score "
+          f"{summary.best_score if summary.best_score is None else round(summary.best_score, 3)}, "
+          f"{len(summary.playlists)} playlists ({summary.seconds:.1f} s)")
+    for p in summary.playlists:
+        print(f"   {p.name}: {len(p.item_ids)} songs")
+    return 0 if summary.status == "SUCCESS" else 1
+
+
+def _playlists_setup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+@command("playlists", "list the playlists audiomuse-ray created, with their songs", _playlists_setup)
+def playlists_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    from audiomuse_ray.api.tasks_api import list_playlists
+    from audiomuse_ray.store import open_store
+
+    listing = list_playlists(open_store(settings.database_url))
+    if args.json:
+        print_json(listing)
+        return 0
+    for name, songs in listing.items():
+        print(f"{name} ({len(songs)} songs)")
+        for s in songs:
+            print(f"   {s['title']} — {s['author']}")
+    print(f"{len(listing)} playlists")
+    return 0

@@ -1,0 +1,1 @@
+"""Large-language-model clients (Ollama, Gemini, Mistral, any OpenAI-compatible server) over plain HTTP."""
