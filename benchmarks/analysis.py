@@ -104,7 +104,7 @@ def run_ours(files: list[Path], workers: int, models_dir: Path) -> dict:
             (library / f"{i:03d}").mkdir(parents=True)
             os.symlink(f, library / f"{i:03d}" / f.name)
         settings = Settings.load({}, data_dir=str(Path(tmp) / "data"), music_dir=str(library), models_dir=str(models_dir))
-        ray.init(num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         try:
             store = open_store(settings.database_url)
             t0 = time.monotonic()

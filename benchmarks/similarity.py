@@ -120,7 +120,7 @@ def run_size(n: int, n_requests: int, clients: int, replicas: int) -> dict:
             similar_tracks(lib, int(s), SimilarOptions(n=10))
             lat.append((time.perf_counter() - t1) * 1000)
         port = free_port()
-        ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         try:
             serve.start(http_options={"host": "127.0.0.1", "port": port})
             serve.run(build(settings, reload_interval_s=3600, num_replicas=replicas, num_cpus=0), name="bench", route_prefix="/")

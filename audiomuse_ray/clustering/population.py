@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import logging
-import time
+import uuid
 from dataclasses import dataclass
 from typing import Callable
 
@@ -131,18 +131,23 @@ def serial_search(data: ClusteringData, cfg: SearchConfig, seed: int = 0,
 
 def search(data: ClusteringData, cfg: SearchConfig, *, explorers: int, seed: int = 0,
            on_progress: Callable[[SearchStatus], None] | None = None,
-           cancelled: Callable[[], bool] = lambda: False) -> tuple[RunResult | None, SearchStatus, int]:
-    """Run the population on the connected Ray cluster: (best result, final status, explorers replaced)."""
+           cancelled: Callable[[], bool] = lambda: False, run_id: str | None = None,
+           ) -> tuple[RunResult | None, SearchStatus, int]:
+    """Run the population on the connected Ray cluster: (best result, final status, explorers replaced).
+
+    Explorers are named actors ``<run_id>/explorer-<i>`` so they can be found (and inspected) by name."""
+    run_id = run_id or uuid.uuid4().hex[:12]
     coordinator = ray.remote(Coordinator).options(num_cpus=0).remote(cfg.runs, cfg.top_elites)
     data_ref = ray.put(data)
-    explorer_cls = ray.remote(Explorer).options(num_cpus=1, max_restarts=0, max_task_retries=0)
+    explorer_cls = ray.remote(Explorer)
     running: dict = {}
     started = 0
 
     def start() -> None:
         nonlocal started
         name = f"explorer-{started}"
-        actor = explorer_cls.remote(name, data_ref, cfg, seed + 1000 * started, coordinator)
+        actor = explorer_cls.options(name=f"{run_id}/{name}", num_cpus=1, max_restarts=0, max_task_retries=0).remote(
+            name, data_ref, cfg, seed + 1000 * started, coordinator)
         running[actor.explore.remote()] = (name, actor)
         started += 1
 

@@ -189,6 +189,12 @@ class AudioMuseApi:
         status, reply = tasks_api.start_analysis(self.settings, self.store, body)
         return JSONResponse(reply, status_code=status)
 
+    @api.post("/api/clustering/start")
+    async def start_clustering(self, request: Request) -> JSONResponse:
+        body = await _json_body(request, allow_empty=True)
+        status, reply = tasks_api.start_clustering(self.settings, self.store, body)
+        return JSONResponse(reply, status_code=status)
+
 
 def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1, num_cpus: float = 0.5):
     """The bound application for ``serve.run``."""

@@ -224,3 +224,24 @@ def test_a_new_index_version_is_picked_up_without_restart(served):
         time.sleep(0.3)
     assert get(url, "/").json()["index_version"] == new_version
     assert len(get(url, "/api/similar_tracks", item_id=ids_by_title(_store)["neuronal diving"], n=3).json()) == 3
+
+
+def test_clustering_starts_from_the_api_and_creates_playlists(served):
+    url, settings, _store = served
+    body = {"clustering_method": "kmeans", "num_clusters_min": 3, "num_clusters_max": 8, "clustering_runs": 20,
+            "min_songs_per_genre_for_stratification": 10, "top_n_playlists": 3, "ai_model_provider": "NONE"}
+    res = requests.post(url + "/api/clustering/start", json=body, timeout=30)
+    assert res.status_code == 202 and res.json()["task_type"] == "main_clustering"
+    task_id = res.json()["task_id"]
+    deadline = time.monotonic() + 120
+    state = None
+    while time.monotonic() < deadline:
+        state = get(url, f"/api/status/{task_id}").json()["state"]
+        if state in ("SUCCESS", "FAILURE", "REVOKED"):
+            break
+        time.sleep(0.5)
+    assert state == "SUCCESS"
+    names = [n for n in get(url, "/api/playlists").json() if n.endswith("_automatic")]
+    assert 1 <= len(names) <= 3
+    bad = requests.post(url + "/api/clustering/start", json={"clustering_method": "magic"}, timeout=30)
+    assert bad.status_code == 400

@@ -1,0 +1,90 @@
+"""The search as Ray actors, and the whole clustering job on the analysed corpus."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import ray
+
+from audiomuse_ray.analysis.models import load_manifest
+from audiomuse_ray.clustering.data import load_data
+from audiomuse_ray.clustering.evolution import SearchConfig
+from audiomuse_ray.clustering.playlists import PlaylistOptions
+from audiomuse_ray.clustering.population import search, serial_search
+from audiomuse_ray.clustering.run import ClusteringOptions, run_clustering
+from audiomuse_ray.store import playlists as playlist_store
+from audiomuse_ray.store import tasks as task_store
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+CFG = SearchConfig(runs=40, num_clusters=(3, 10), min_songs_per_genre=10)
+
+
+@pytest.fixture(scope="module")
+def corpus_data(analysed_corpus):
+    _settings, store, _summary = analysed_corpus
+    return load_data(store, load_manifest(REPO / "models").labels["msd-musicnn"])
+
+
+def test_one_and_two_explorers_reach_the_same_quality(corpus_data):
+    one, s1, _ = search(corpus_data, CFG, explorers=1, seed=3)
+    two, s2, _ = search(corpus_data, CFG, explorers=2, seed=3)
+    serial = serial_search(corpus_data, CFG, seed=3)
+    assert s1.runs_done == s2.runs_done == 40
+    assert abs(one.score - two.score) < 0.25 and abs(two.score - serial.score) < 0.25
+    assert one.n_clusters >= 3 and two.n_clusters >= 3
+
+
+def test_cancel_stops_the_explorers_quickly(corpus_data):
+    flag = threading.Event()
+    threading.Timer(3.0, flag.set).start()
+    t0 = time.monotonic()
+    best, status, _ = search(corpus_data, SearchConfig(runs=100_000, num_clusters=(3, 10), min_songs_per_genre=10),
+                             explorers=2, seed=1, cancelled=flag.is_set)
+    assert status.cancelled and status.runs_done < 100_000 and best is not None
+    assert time.monotonic() - t0 < 3.0 + 5.0
+
+
+def test_a_dead_explorer_is_replaced_and_its_batch_rerun(corpus_data):
+    killed, done = [], threading.Event()
+
+    def kill_first_explorer() -> None:
+        while not done.is_set():
+            try:
+                actor = ray.get_actor("dead-test/explorer-0")
+            except ValueError:
+                time.sleep(0.1)
+                continue
+            time.sleep(1.0)  # let it take a batch first
+            ray.kill(actor, no_restart=True)
+            killed.append(True)
+            return
+
+    killer = threading.Thread(target=kill_first_explorer, daemon=True)
+    killer.start()
+    try:
+        best, status, replaced = search(corpus_data, SearchConfig(runs=150, num_clusters=(3, 10), min_songs_per_genre=10),
+                                        explorers=2, seed=2, run_id="dead-test")
+    finally:
+        done.set()
+        killer.join()
+    assert killed and replaced >= 1
+    assert status.runs_done == 150 and best is not None  # every run of the budget was done, the lost batch too
+
+
+def test_clustering_job_creates_named_playlists_on_the_provider(analysed_corpus):
+    settings, store, _ = analysed_corpus
+    options = ClusteringOptions(search=CFG, playlists=PlaylistOptions(top_n=4), explorers=2, seed=5)
+    summary = run_clustering(settings, options, store=store)
+    assert summary.status == "SUCCESS" and summary.runs_done == 40 and 1 <= len(summary.playlists) <= 4
+    files = sorted(Path(settings.playlist_dir).glob("*_automatic.m3u8"))
+    assert len(files) == len(summary.playlists)
+    stored = playlist_store.list_playlists(store, "_automatic")
+    assert {p.name for p in stored} == {p.name for p in summary.playlists}
+    rec = task_store.get_task(store, summary.task_id)
+    assert rec.status == "SUCCESS" and rec.details["runs_done"] == 40 and rec.details["best_score"] is not None
+    again = run_clustering(settings, options, store=store)  # old _automatic playlists are replaced, not added to
+    assert len(sorted(Path(settings.playlist_dir).glob("*_automatic.m3u8"))) == len(again.playlists)
