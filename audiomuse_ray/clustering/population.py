@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -25,7 +26,10 @@ from audiomuse_ray.clustering.evolution import ClusterParams, RunResult, SearchC
     stratified_sample, update_elites
 
 log = logging.getLogger(__name__)
-BATCH = 5
+BATCH = 5  # first batch; later ones are sized to BATCH_SECONDS of work
+BATCH_SECONDS = 1.0
+MAX_BATCH = 200
+CANCEL_CHECK_S = 0.5
 POLL_S = 0.5
 
 
@@ -56,7 +60,8 @@ class Coordinator:
 
     def report(self, explorer: str, results: list[RunResult], granted: int) -> None:
         self.outstanding[explorer] = max(0, self.outstanding.get(explorer, 0) - granted)
-        self.done += granted
+        self.done += len(results)
+        self.remaining += granted - len(results)  # runs skipped by a cancel go back (they are never taken)
         for r in results:
             self.elites = update_elites(self.elites, r, self.top)
             if self.best is None or r.score > self.best.score:
@@ -91,18 +96,26 @@ class Explorer:
         self.sample: np.ndarray | None = None
 
     def explore(self, batch: int = BATCH) -> int:
-        runs = 0
+        """Take batches until the budget is spent. Batches grow to about ``BATCH_SECONDS`` of work and the
+        cancel flag is read at most every ``CANCEL_CHECK_S``, so tiny runs are not drowned in calls."""
+        runs, spent = 0, 0.0
         while True:
+            if runs:
+                batch = int(np.clip(BATCH_SECONDS / max(spent / runs, 1e-4), 1, MAX_BATCH))
             granted = ray.get(self.coordinator.take.remote(self.name, batch))
             if granted == 0:
                 return runs
             elites = ray.get(self.coordinator.elite_params.remote())
             status = ray.get(self.coordinator.status.remote())
-            results = []
+            results, last_check = [], time.monotonic()
             for i in range(granted):
-                if i and ray.get(self.coordinator.is_cancelled.remote()):
-                    break
+                if time.monotonic() - last_check > CANCEL_CHECK_S:
+                    last_check = time.monotonic()
+                    if ray.get(self.coordinator.is_cancelled.remote()):
+                        break
+                t0 = time.monotonic()
                 results.append(self.one_run(elites, status.runs_done + i))
+                spent += time.monotonic() - t0
             ray.get(self.coordinator.report.remote(self.name, results, granted))
             runs += len(results)
 
