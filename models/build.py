@@ -141,6 +141,8 @@ def build(out_dir: Path, tolerance: float, force: bool) -> dict:
         manifest["models"][name] = {
             "file": path.name,
             "sha256": sha256(path),
+            # the ONNX bytes differ from one conversion to the next; the weights they come from do not
+            "checkpoint_sha256": sha256(package_dir / folder / ".data-00000-of-00001"),
             "checkpoint": folder,
             "labels": list(getattr(configuration, labels_attr)),
             "max_abs_diff": diffs,

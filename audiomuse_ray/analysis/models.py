@@ -43,6 +43,7 @@ class Manifest:
     files: dict[str, str]
     labels: dict[str, list[str]]
     sha256: dict[str, str]
+    weights_sha256: dict[str, str]  # of the source checkpoint: stable across reconversions
 
 
 def load_manifest(models_dir: str | Path) -> Manifest:
@@ -63,6 +64,7 @@ def load_manifest(models_dir: str | Path) -> Manifest:
         files={k: m["file"] for k, m in models.items()},
         labels={k: list(m["labels"]) for k, m in models.items()},
         sha256={k: m["sha256"] for k, m in models.items()},
+        weights_sha256={k: m.get("checkpoint_sha256", m["sha256"]) for k, m in models.items()},
     )
 
 
@@ -122,8 +124,9 @@ def has_mood_heads(models_dir: str | Path) -> bool:
 
 
 def model_version(manifest: Manifest, mood_heads: bool, mtt: bool = False) -> str:
-    """``musicnn-onnx-<digest of the networks>+<mood source>``: what a stored analysis was made with."""
-    digest = hashlib.sha1(manifest.sha256[MSD].encode()).hexdigest()[:10]
+    """``musicnn-onnx-<digest of the weights>+<mood source>``: what a stored analysis was made with. The digest
+    is of the source checkpoint, so converting the models again does not trigger a re-analysis."""
+    digest = hashlib.sha1(manifest.weights_sha256[MSD].encode()).hexdigest()[:10]
     return f"musicnn-onnx-{digest}+{'essentia-heads' if mood_heads else 'tag-mapping-v1'}{'+mtt' if mtt else ''}"
 
 
