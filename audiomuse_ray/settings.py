@@ -128,10 +128,6 @@ class Settings:
                 out[f.name] = value
         return out
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def redact_url(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
@@ -141,13 +137,6 @@ def redact_url(url: str) -> str:
     creds, _, host = rest.rpartition("@")
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-
-
-def env_help() -> list[tuple[str, str, str]]:
-    """(flag, env var, help) for every setting, for ``--help`` and the README."""
-    return [
-        ("--" + f.name.replace("_", "-"), f.metadata["env"], f.metadata["help"]) for f in fields(Settings)
-    ]
 
 
 def _coerce(f: dataclasses.Field, raw: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,6 +16,13 @@ from audiomuse_ray.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "audiomuse-ray"))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for test servers on loopback)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _corpus_script() -> Path | None:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from audiomuse_ray.errors import ProviderAuthError, ProviderRequestError, ProviderUnavailable
 from audiomuse_ray.providers.http import HttpClient
+from tests.conftest import free_port
 from tests.fakes.loopback import LoopbackServer, Response
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_down_server_names_the_server_and_the_setting():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,15 +13,11 @@ import requests
 
 from audiomuse_ray.errors import ProviderAuthError, ProviderUnavailable
 from audiomuse_ray.providers.subsonic import SubsonicProvider
+from tests.conftest import free_port
 from tests.fakes.loopback import LoopbackServer, Response
 
 pytestmark = pytest.mark.integration
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +36,7 @@ def supysonic(corpus, tmp_path_factory):
     for args in (["user", "add", "admin", "-p", "secret"], ["folder", "add", "music", str(corpus / "library")],
                  ["folder", "scan", "music"]):
         subprocess.run([cli, *args], env=env, cwd=work, check=True, capture_output=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(Path(bin_dir) / "supysonic-server"), "-S", "waitress", "-h", "127.0.0.1", "-p", str(port)],
                             env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -120,7 +115,7 @@ def test_token_auth_is_used_when_the_server_accepts_it():
 
 
 def test_a_down_subsonic_server_is_unavailable():
-    p = SubsonicProvider(f"http://127.0.0.1:{_free_port()}", "a", "b", retries=0)
+    p = SubsonicProvider(f"http://127.0.0.1:{free_port()}", "a", "b", retries=0)
     with pytest.raises(ProviderUnavailable, match="AUDIOMUSE_SUBSONIC_URL"):
         p.list_albums()
     assert not p.health().ok

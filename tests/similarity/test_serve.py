@@ -3,7 +3,6 @@ on an index built from the real-music corpus."""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -16,17 +15,12 @@ from audiomuse_ray.similarity.rebuild import rebuild_index
 from audiomuse_ray.similarity.similar import mood_distance
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tracks as track_store
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.fakes.music_servers import FakeJellyfin, FakeLibrary
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TOKEN = "s3cret-token"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
