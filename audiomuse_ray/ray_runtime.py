@@ -1,7 +1,8 @@
 """Joining Ray: the cluster at ``settings.ray_address``, or a local Ray started on free ports.
 
 A local Ray never takes port 6379 (Redis's, and Ray's default head port): ``ray.init()`` without an
-address picks free ports itself.
+address picks free ports itself. A local Ray also gets the environment of the Serve ingress the settings
+ask for (``serve.ingress``), since Serve reads it when its processes start.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ def connect_ray(settings: Settings, *, num_cpus: int | None = None) -> None:
     if settings.ray_address:
         ray.init(address=settings.ray_address, logging_level=logging.WARNING, log_to_driver=False)
     else:
+        from audiomuse_ray.serve.ingress import apply_ingress_env
+
+        apply_ingress_env(settings.serve_ingress, cpus=num_cpus)
         # "local": always a new Ray of our own, never a cluster some other program left running here
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING,
                  log_to_driver=False)

@@ -52,6 +52,7 @@ class Settings:
     models_dir: str = field(default="", metadata=_opt("AUDIOMUSE_MODELS_DIR", "folder with the converted ONNX models; default the checkout's models/"))
     host: str = field(default="127.0.0.1", metadata=_opt("AUDIOMUSE_HOST", "address the HTTP API binds to"))
     port: int = field(default=8000, metadata=_opt("AUDIOMUSE_PORT", "port of the HTTP API"))
+    serve_ingress: str = field(default="haproxy", metadata=_opt("AUDIOMUSE_SERVE_INGRESS", "how HTTP reaches the API on a local Ray: haproxy (fast) or proxy (Serve's Python proxy)"))
     num_recent_albums: int = field(default=0, metadata=_opt("AUDIOMUSE_NUM_RECENT_ALBUMS", "analyse only the N newest albums; 0 = all"))
     workers: int = field(default=0, metadata=_opt("AUDIOMUSE_WORKERS", "analysis actors; 0 = one per CPU"))
     ai_provider: str = field(default="NONE", metadata=_opt("AUDIOMUSE_AI_PROVIDER", "playlist naming model: NONE, OLLAMA, OPENAI, GEMINI, MISTRAL"))
@@ -107,6 +108,8 @@ class Settings:
             raise ConfigurationError(
                 f"AUDIOMUSE_AI_PROVIDER={self.ai_provider!r} is not one of NONE, OLLAMA, OPENAI, GEMINI, MISTRAL."
             )
+        if self.serve_ingress not in ("haproxy", "proxy"):
+            raise ConfigurationError(f"AUDIOMUSE_SERVE_INGRESS={self.serve_ingress!r} is not one of haproxy, proxy.")
         if self.num_recent_albums < 0 or self.workers < 0:
             raise ConfigurationError("--recent and --workers must be 0 or more.")
 

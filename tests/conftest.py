@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from audiomuse_ray.serve.ingress import free_port  # noqa: F401  (tests import it from here)
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "audiomuse-ray"))
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (for test servers on loopback)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _corpus_script() -> Path | None:
@@ -120,6 +113,9 @@ def ray_cluster():
     import ray
     from ray.cluster_utils import Cluster
 
+    from audiomuse_ray.serve.ingress import HAPROXY, apply_ingress_env
+
+    apply_ingress_env(HAPROXY, cpus=2)  # Serve as the service runs it: HAProxy straight to the replicas
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)

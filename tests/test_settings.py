@@ -32,6 +32,7 @@ def test_two_settings_objects_can_differ_in_one_process():
     ({"AUDIOMUSE_PROVIDER": "spotify"}, "not one of"),
     ({"AUDIOMUSE_PORT": "eighty"}, "not a valid int"),
     ({"AUDIOMUSE_SUBSONIC_AUTH": "magic"}, "not one of"),
+    ({"AUDIOMUSE_SERVE_INGRESS": "nginx"}, "not one of haproxy, proxy"),
 ])
 def test_bad_values_are_clear_errors(env, match):
     with pytest.raises(ConfigurationError, match=match):

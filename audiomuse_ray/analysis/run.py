@@ -24,6 +24,7 @@ import ray
 from ray.exceptions import RayActorError, RayTaskError
 
 from audiomuse_ray.analysis.album import AlbumJob, AlbumResult, analyse_album
+from audiomuse_ray.analysis.constants import MAX_ANALYSED_SECONDS
 from audiomuse_ray.analysis.models import expected_version, load_models
 from audiomuse_ray.errors import AudioMuseError, TaskCancelled
 from audiomuse_ray.providers import make_provider
@@ -57,6 +58,7 @@ class AnalysisSummary:
     index_version: int | None = None
     retried_albums: int = 0
     worker_cpu_seconds: float = 0.0  # CPU spent in analysis workers (all albums)
+    index_seconds: float = 0.0  # of ``seconds``, rebuilding the index and the map afterwards
 
 
 class AnalysisWorker:
@@ -80,7 +82,7 @@ def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_i
     provider = make_provider(settings)
     done = track_store.analysed_ids(store, version)
     done |= {e.item_id for e in track_store.list_errors(store) if e.error_class in PERMANENT_ERRORS and e.model_version == version}
-    jobs, skipped = [], 0
+    pending, skipped = [], 0
     albums = provider.list_albums(limit)
     for album in albums:
         if cancelled():
@@ -89,8 +91,16 @@ def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_i
         todo = [t for t in tracks if t.item_id not in done]
         skipped += len(tracks) - len(todo)
         if todo:
-            jobs.append(AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{len(jobs):05d}"))
+            pending.append((album, todo))
+    pending.sort(key=lambda at: -expected_seconds(at[1]))
+    jobs = [AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{i:05d}") for i, (album, todo) in enumerate(pending)]
     return jobs, len(albums), skipped
+
+
+def expected_seconds(tracks: list) -> float:
+    """An album's audio length (tracks without one count as four minutes), for longest-first scheduling:
+    the pool then ends with short albums instead of one long album running alone at the end."""
+    return sum(min(t.duration, MAX_ANALYSED_SECONDS) if t.duration else 240.0 for t in tracks)
 
 
 class _Pool:
@@ -143,6 +153,7 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
             pool = _Pool(settings, n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
             retried = _drive(pool, deque(jobs), busy, store, progress)
         index_version = indexes.latest_index_version(store, INDEX_NAME)
+        index_started = time.monotonic()
         if progress.counts.get("analysed", 0) or index_version is None:
             progress.report(force=True, log="rebuilding the similarity index and the music map")
             index_version = rebuild_index(store)
@@ -150,7 +161,7 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
                 ensure_projection(store, load_library(store, version=index_version))
         summary = AnalysisSummary(task_id, task_store.SUCCESS, n_albums, progress.counts.get("analysed", 0), skipped,
                                   progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried,
-                                  progress.cpu_seconds)
+                                  progress.cpu_seconds, time.monotonic() - index_started)
         task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
                                details={"index_version": index_version, "seconds": round(summary.seconds, 1)},
                                log=f"done: {summary.analysed} analysed, {summary.failed} failed, {skipped} skipped")

@@ -18,12 +18,13 @@ def _setup(p: argparse.ArgumentParser) -> None:
 
 def start_serve(settings: Settings, replicas: int = 1, reload_interval_s: float = 10.0) -> str:
     """Start Serve on the settings' host/port and deploy the API; returns its base URL."""
+    from audiomuse_ray.ray_runtime import connect_ray
+
+    connect_ray(settings)  # first: a local Ray takes the ingress settings from the environment
     from ray import serve
 
-    from audiomuse_ray.ray_runtime import connect_ray
     from audiomuse_ray.serve.app import APP_NAME, build
 
-    connect_ray(settings)
     serve.start(http_options={"host": settings.host, "port": settings.port})
     serve.run(build(settings, reload_interval_s, replicas), name=APP_NAME, route_prefix="/")
     return f"http://{settings.host}:{settings.port}"

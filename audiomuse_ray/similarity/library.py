@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class TrackMeta:
         return {"item_id": self.item_id, "title": self.title, "author": self.author,
                 "album": self.album or "unknown", "album_artist": self.album_artist or "unknown"}
 
-    @property
+    @cached_property  # normalising is the costliest step of the duplicate filters; frozen still allows this
     def signature(self) -> tuple[str, str]:
         return normalise(self.author), normalise(self.title)
 

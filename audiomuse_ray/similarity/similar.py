@@ -38,14 +38,6 @@ class SimilarOptions:
     max_songs_per_artist: int = MAX_SONGS_PER_ARTIST
 
 
-def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``1 - cos`` between ``a`` and each row of ``b`` (the distance Voyager's cosine space reports)."""
-    a = np.asarray(a, np.float32)
-    b = np.atleast_2d(np.asarray(b, np.float32))
-    denom = np.maximum(np.linalg.norm(b, axis=1) * np.linalg.norm(a), 1e-12)
-    return 1.0 - np.clip(b @ a / denom, -1.0, 1.0)
-
-
 def candidate_count(o: SimilarOptions) -> int:
     if o.mood_similarity:
         return o.n + max(20, o.n * (8 if o.eliminate_duplicates else 4)) + 1
@@ -61,101 +53,128 @@ def mood_distance(a: dict[str, float], b: dict[str, float]) -> float:
 def similar_tracks(lib: Library, seed: int, options: SimilarOptions = SimilarOptions()) -> list[tuple[int, float]]:
     """(row, cosine distance to the seed) pairs, never the seed itself, at most ``options.n``."""
     rows, dists = lib.neighbours(lib.vectors[seed], candidate_count(options))
-    candidates = [(int(r), float(d)) for r, d in zip(rows, dists) if int(r) != seed]
-    candidates = _drop_near_copies(lib, seed, candidates)
-    candidates = _drop_same_song(lib, seed, candidates)
+    keep = rows != seed
+    c = _Candidates.around(lib, seed, rows[keep], dists[keep])
+    picks = c.drop_near_copies()
+    picks = _drop_same_song(lib, seed, c, picks)
     if options.mood_similarity and lib.meta[seed].moods:
         target = lib.meta[seed].moods
-        candidates = [(r, d) for r, d in candidates
-                      if lib.meta[r].moods and mood_distance(target, lib.meta[r].moods) <= MOOD_SIMILARITY_THRESHOLD]
+        picks = [i for i in picks if lib.meta[c.rows[i]].moods
+                 and mood_distance(target, lib.meta[c.rows[i]].moods) <= MOOD_SIMILARITY_THRESHOLD]
     if options.radius_similarity:
-        return _radius_walk(lib, seed, candidates, options)
-    if options.eliminate_duplicates and options.max_songs_per_artist > 0:
-        candidates = _artist_cap(lib, candidates, options.max_songs_per_artist)
-    return candidates[: options.n]
+        picks = _radius_walk(lib, c, picks, options)
+    else:
+        if options.eliminate_duplicates and options.max_songs_per_artist > 0:
+            picks = _artist_cap(lib, c, picks, options.max_songs_per_artist)
+        picks = picks[: options.n]
+    return [(c.rows[i], c.seed_distance[i]) for i in picks]
 
 
-def _drop_near_copies(lib: Library, seed: int, candidates: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    kept, last = [], lib.vectors[seed]
-    for r, d in candidates:
-        if float(cosine_distance(last, lib.vectors[r])[0]) < DUPLICATE_COSINE_DISTANCE:
-            continue
-        kept.append((r, d))
-        last = lib.vectors[r]
-    return kept
+class _Candidates:
+    """The seed's neighbours with every pairwise cosine distance among them computed in one product.
+
+    Candidates are numbered 1..m in distance order; position 0 is the seed; ``gap[a, b]`` is the cosine
+    distance between positions a and b.
+    """
+
+    def __init__(self, rows: list[int], seed_distance: np.ndarray, gap: np.ndarray):
+        self.rows = rows  # position -> library row (position 0 is the seed)
+        self.seed_distance = seed_distance  # position -> Voyager's distance to the seed (float64)
+        self.gap = gap
+
+    @classmethod
+    def around(cls, lib: Library, seed: int, rows: np.ndarray, dists: np.ndarray) -> "_Candidates":
+        all_rows = np.concatenate([[seed], rows]).astype(np.int64)
+        v = lib.vectors[all_rows].astype(np.float32)
+        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        gap = 1.0 - np.clip(v @ v.T, -1.0, 1.0)
+        return cls(all_rows.tolist(), np.concatenate([[0.0], np.asarray(dists, np.float64)]), gap)
+
+    def drop_near_copies(self) -> list[int]:
+        """Positions left after dropping each song within DUPLICATE_COSINE_DISTANCE of the last one kept."""
+        kept, last = [], 0
+        close = (self.gap < DUPLICATE_COSINE_DISTANCE).tolist()
+        for i in range(1, len(self.rows)):
+            if close[last][i]:
+                continue
+            kept.append(i)
+            last = i
+        return kept
 
 
-def _drop_same_song(lib: Library, seed: int, candidates: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _drop_same_song(lib: Library, seed: int, c: _Candidates, picks: list[int]) -> list[int]:
     seen, kept = {lib.meta[seed].signature}, []
-    for r, d in candidates:
-        if lib.meta[r].signature not in seen:
-            seen.add(lib.meta[r].signature)
-            kept.append((r, d))
+    for i in picks:
+        sig = lib.meta[c.rows[i]].signature
+        if sig not in seen:
+            seen.add(sig)
+            kept.append(i)
     return kept
 
 
-def _artist_cap(lib: Library, candidates: list[tuple[int, float]], cap: int) -> list[tuple[int, float]]:
+def _artist_cap(lib: Library, c: _Candidates, picks: list[int], cap: int) -> list[int]:
     counts: dict[str, int] = {}
     kept = []
-    for r, d in candidates:
-        artist = lib.meta[r].author
+    for i in picks:
+        artist = lib.meta[c.rows[i]].author
         if artist and counts.get(artist, 0) < cap:
             counts[artist] = counts.get(artist, 0) + 1
-            kept.append((r, d))
+            kept.append(i)
     return kept
 
 
-def _radius_walk(lib: Library, seed: int, candidates: list[tuple[int, float]], o: SimilarOptions) -> list[tuple[int, float]]:
-    if not candidates:
+def _radius_walk(lib: Library, c: _Candidates, picks: list[int], o: SimilarOptions) -> list[int]:
+    """Each step scores a whole bucket at once (numpy) and masks out what the artist rules forbid."""
+    if not picks:
         return []
-    ordered = sorted(candidates, key=lambda rd: rd[1])
-    buckets = [ordered[i:i + BUCKET] for i in range(0, len(ordered), BUCKET)]
+    ordered = sorted(picks, key=lambda i: c.seed_distance[i])
+    author = {i: lib.meta[c.rows[i]].author for i in ordered}
+    codes: dict[str, int] = {}
+    artist_of = np.array([codes.setdefault(author[i], len(codes)) for i in ordered])
+    position = np.array(ordered)
     check_artists = o.eliminate_duplicates and o.max_songs_per_artist > 0
-    counts: dict[str, int] = {}
-    artist_buckets: dict[str, set[int]] = {}
-    used: set[int] = set()
+    counts = np.zeros(len(codes), np.int64)
+    artist_buckets: list[set[int]] = [set() for _ in codes]
+    used = np.zeros(len(ordered), bool)
+    used[0] = True
+    counts[artist_of[0]] = 1
+    artist_buckets[artist_of[0]].add(0)
     playlist = [ordered[0]]
-    used.add(ordered[0][0])
-    counts[lib.meta[ordered[0][0]].author] = 1
-    artist_buckets.setdefault(lib.meta[ordered[0][0]].author, set()).add(0)
-
-    def allowed(r: int, b: int, in_bucket: set[str]) -> bool:
-        if not check_artists:
-            return True
-        a = lib.meta[r].author
-        return (a not in in_bucket and counts.get(a, 0) < o.max_songs_per_artist
-                and (b in artist_buckets.get(a, set()) or len(artist_buckets.get(a, set())) < 2))
+    weighted_seed = WEIGHT_SEED * c.seed_distance[position]
 
     window = max(3, math.ceil(o.n / BUCKET))
-    b = 0
-    while len(playlist) < o.n and b < len(buckets):
-        while b < min(window, len(buckets)) and len(playlist) < o.n:
-            in_bucket: set[str] = set()
-            while len(playlist) < o.n:
-                last = lib.vectors[playlist[-1][0]]
-                options = [(r, d) for r, d in buckets[b] if r not in used and allowed(r, b, in_bucket)]
-                if not options:
-                    break
-                scores = WEIGHT_LAST * cosine_distance(last, lib.vectors[[r for r, _ in options]]) + WEIGHT_SEED * np.array(
-                    [d for _, d in options])
-                r, d = options[int(np.argmin(scores))]
-                used.add(r)
-                a = lib.meta[r].author
-                in_bucket.add(a)
-                counts[a] = counts.get(a, 0) + 1
-                artist_buckets.setdefault(a, set()).add(b)
-                playlist.append((r, d))
+    b, n_buckets = 0, math.ceil(len(ordered) / BUCKET)
+    while len(playlist) < o.n and b < n_buckets:
+        while b < min(window, n_buckets) and len(playlist) < o.n:
+            lo, hi = b * BUCKET, min(len(ordered), (b + 1) * BUCKET)
+            ok = ~used[lo:hi]
+            if check_artists:
+                artists = artist_of[lo:hi]
+                ok &= counts[artists] < o.max_songs_per_artist
+                ok &= np.array([b in artist_buckets[a] or len(artist_buckets[a]) < 2 for a in artists.tolist()], bool)
+            while len(playlist) < o.n and ok.any():
+                scores = WEIGHT_LAST * c.gap[playlist[-1], position[lo:hi]] + weighted_seed[lo:hi]
+                scores[~ok] = np.inf
+                j = int(np.argmin(scores))
+                a = int(artist_of[lo + j])
+                used[lo + j] = True
+                ok[j] = False
+                if check_artists:  # one song per artist per bucket
+                    ok &= artist_of[lo:hi] != a
+                counts[a] += 1
+                artist_buckets[a].add(b)
+                playlist.append(ordered[lo + j])
             b += 1
-        window = min(len(buckets), max(window + 1, window * 2))
-    return _avoid_three_in_a_row(lib, playlist)[: o.n]
+        window = min(n_buckets, max(window + 1, window * 2))
+    return _avoid_three_in_a_row(author, playlist)[: o.n]
 
 
-def _avoid_three_in_a_row(lib: Library, playlist: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def _avoid_three_in_a_row(author: dict[int, str], playlist: list[int]) -> list[int]:
     out = list(playlist)
     for i in range(2, len(out)):
-        a = lib.meta[out[i][0]].author
-        if a and a == lib.meta[out[i - 1][0]].author == lib.meta[out[i - 2][0]].author:
-            swap = next((j for j in range(i + 1, len(out)) if lib.meta[out[j][0]].author != a), None)
+        a = author[out[i]]
+        if a and a == author[out[i - 1]] == author[out[i - 2]]:
+            swap = next((j for j in range(i + 1, len(out)) if author[out[j]] != a), None)
             if swap is not None:
                 out[i], out[swap] = out[swap], out[i]
     return out

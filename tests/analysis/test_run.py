@@ -38,6 +38,7 @@ def test_every_track_is_analysed_and_indexed(analysed, corpus_manifest):
     assert matrix.shape == (72, 200) and np.isfinite(matrix).all()
     stored = indexes.load_index(store, INDEX_NAME)
     assert stored.version == summary.index_version and sorted(stored.item_ids) == sorted(ids)
+    assert 0 < summary.index_seconds < summary.seconds  # the rebuild is timed apart from the analysis
     parent = task_store.get_task(store, summary.task_id)
     assert parent.status == "SUCCESS" and parent.progress == 100 and parent.details["analysed"] == 72
     kids = task_store.children(store, summary.task_id)

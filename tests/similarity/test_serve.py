@@ -41,7 +41,8 @@ def served(analysed_corpus, jellyfin, tmp_path_factory):
 
     settings, store, _summary = analysed_corpus
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    # one ingress for the whole test cluster: its two nodes share this machine, so they cannot each bind the port
+    serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": port})
     jf = settings.replace(provider="jellyfin", jellyfin_url=jellyfin.url, jellyfin_user_id="u1",
                           jellyfin_token="key", api_token=TOKEN)
     empty_dir = tmp_path_factory.mktemp("empty")
@@ -239,3 +240,16 @@ def test_clustering_starts_from_the_api_and_creates_playlists(served):
     assert 1 <= len(names) <= 3
     bad = requests.post(url + "/api/clustering/start", json={"clustering_method": "magic"}, timeout=30)
     assert bad.status_code == 400
+
+
+def test_requests_reach_the_replicas_through_haproxy(served):
+    """The session's Ray runs Serve's HAProxy ingress: its stats page lists the API's backend, and the API
+    answers on the Serve port it fronts."""
+    import os
+
+    base, _settings, _store = served
+    stats = requests.get(f"http://127.0.0.1:{os.environ['RAY_SERVE_HAPROXY_STATS_PORT']}/stats;csv", timeout=10)
+    assert stats.status_code == 200
+    backends = {line.split(",")[0] for line in stats.text.splitlines()[1:] if line}
+    assert any("audiomuse" in b for b in backends), backends
+    assert requests.get(f"{base}/", timeout=10).json()["status"] == "ok"
