@@ -130,6 +130,42 @@ def run_floor(files: list[Path], models_dir: Path) -> dict:
     return {"wall": time.monotonic() - t0, "cpu": time.process_time() - c0, "patches": sum(len(b) for b in batches)}
 
 
+def ffmpeg_decode_only(path: Path) -> None:
+    """FFmpeg's decoder with nothing done to its output: what decoding costs before any of our code."""
+    import av
+
+    with av.open(str(path)) as container:
+        for _frame in container.decode(container.streams.audio[0]):
+            pass
+
+
+def run_stages(files: list[Path], models_dir: Path) -> dict[str, float]:
+    """CPU seconds per stage of ours, in this process, one thread; plus FFmpeg's bare decode for scale."""
+    from audiomuse_ray.analysis import audio, features
+    from audiomuse_ray.analysis.models import load_models
+    from audiomuse_ray.analysis.track import prepare_samples
+
+    models = load_models(models_dir, threads=1)
+    cpu = dict.fromkeys(("ffmpeg decode alone", "decode + resample", "log-mel + patches", "network",
+                         "key", "tempo + energy"), 0.0)
+
+    def timed(stage, fn, *args):
+        c0 = time.process_time()
+        out = fn(*args)
+        cpu[stage] += time.process_time() - c0
+        return out
+
+    for f in files:
+        timed("ffmpeg decode alone", ffmpeg_decode_only, f)
+        samples = prepare_samples(timed("decode + resample", audio.decode, f).samples, f.name)
+        spec = timed("log-mel + patches", audio.log_mel, samples)
+        batch = timed("log-mel + patches", audio.patches, spec)
+        timed("network", models.predict, batch)
+        timed("key", features.estimate_key, samples)
+        timed("tempo + energy", lambda: (features.tempo(spec), features.energy(samples)))
+    return cpu
+
+
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
@@ -149,6 +185,8 @@ def main() -> int:
     minutes = sum(d for _, d in tracks) / 60
     print(f"{len(files)} tracks, {minutes:.1f} minutes of audio, {os.cpu_count()} CPUs", flush=True)
 
+    stages = run_stages(files, args.models_dir)
+    print("stages done", flush=True)
     floor = run_floor(files, args.models_dir)
     print(f"(c) floor done: {floor['patches']} patches", flush=True)
     ours1 = run_ours(files, 1, args.models_dir)
@@ -171,6 +209,9 @@ def main() -> int:
     print(f"\n{'pipeline':<30} {'CPU s / audio min':>18} {'tracks / hour':>14}")
     for name, cpu, tph in rows:
         print(f"{name:<30} {cpu:>18.3f} {tph:>14.0f}")
+    print(f"\nwhere ours spends CPU, one process ({'CPU s / audio min':>17}, share of the network)")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<28} {seconds / minutes:>8.3f}  {seconds / stages['network']:>6.1%}")
     ratios = {
         "ours_cpu_over_floor": rows[1][1] / rows[3][1],
         "two_workers_over_one": rows[2][2] / rows[1][2],
@@ -185,6 +226,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"tracks": len(files), "minutes": minutes,
                                          "rows": [{"name": n, "cpu_s_per_min": c, "tracks_per_hour": t} for n, c, t in rows],
+                                         "stages_cpu_s_per_min": {k: v / minutes for k, v in stages.items()},
                                          **ratios}, indent=2))
     return 0
 

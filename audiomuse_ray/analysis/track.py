@@ -50,7 +50,7 @@ class TrackAnalysis:
 
 def prepare_samples(samples: np.ndarray, name: str) -> np.ndarray:
     """Refuse silence and clips under MIN_PAD_SECONDS; repeat-pad short clips to one patch (as in training)."""
-    if samples.size == 0 or float(np.max(np.abs(samples))) < SILENCE_PEAK:
+    if samples.size == 0 or max(float(samples.max()), -float(samples.min())) < SILENCE_PEAK:
         raise SilentAudio(f"{name} is silent (peak below -90 dBFS): there is nothing to analyse.")
     seconds = samples.shape[0] / SAMPLE_RATE_HZ
     if seconds < MIN_PAD_SECONDS:
