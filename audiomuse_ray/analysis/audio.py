@@ -1,6 +1,6 @@
 """Audio in, model input out: decode to 16 kHz mono float32, log-mel spectrogram, 187-frame patches.
 
-Decoding uses libsndfile (soundfile) for FLAC, WAV, MP3 and files long enough to be read in segments (it
+Decoding uses libsndfile (soundfile) for WAV/PCM, MP3 and files long enough to be read in segments (it
 seeks cheaply), FFmpeg's libraries through PyAV for everything else, each falling back on the other; both
 are bundled in their wheels, so no system FFmpeg is needed. Resampling is soxr.
 Tracks longer than ``MAX_ANALYSED_SECONDS`` are read as ``MAX_SEGMENTS`` evenly spaced segments that
@@ -24,9 +24,10 @@ from audiomuse_ray.analysis.constants import (
 from audiomuse_ray.errors import UnreadableAudio
 
 log = logging.getLogger(__name__)
-# codecs libsndfile decodes with less CPU than FFmpeg's frame loop in Python (about 0.05 CPU-s per audio
-# minute less for Vorbis, 0.025 for FLAC, 0.015 for MP3); Opus and AAC go to FFmpeg
-SOUNDFILE_FIRST = frozenset({"vorbis", "flac", "mp3", "mp3float"})
+# codecs libsndfile decodes with no more CPU than FFmpeg (its mpg123 ties with FFmpeg on MP3 and copes
+# with damaged frames); FFmpeg is faster for Vorbis (by 0.025 CPU-s per audio minute), FLAC (0.015),
+# Opus (2.8x) and reads AAC, which libsndfile cannot. PCM goes to libsndfile too, read as int32.
+SOUNDFILE_FIRST = frozenset({"mp3", "mp3float"})
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,16 @@ def probe(path: Path) -> Probe:
         return Probe(None, None)
 
 
+# FFmpeg sample formats (planar ones end in "p") -> numpy dtype, and the offset of unsigned 8-bit PCM
+_SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64, "flt": np.float32,
+                  "dbl": np.float64}
+
+
 def _decode_pyav(path: Path, max_seconds: float, segments: int) -> tuple[np.ndarray, int, int, float, bool]:
-    """Stream-decode with FFmpeg's libraries, keeping only the planned segments (no seeking)."""
+    """Stream-decode with FFmpeg's libraries, keeping only the planned segments (no seeking).
+
+    Each frame's samples are copied out as bytes (``to_ndarray`` per frame costs twice as much: Opus and
+    Vorbis frames hold 10-20 ms) and joined into one array per channel at the end."""
     import av
 
     with av.open(str(path)) as container:
@@ -118,41 +127,78 @@ def _decode_pyav(path: Path, max_seconds: float, segments: int) -> tuple[np.ndar
             raise UnreadableAudio(f"{path.name} has no audio stream.")
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate or stream.rate
-        channels = stream.codec_context.channels or 1
         duration = float(stream.duration * stream.time_base) if stream.duration else (
             container.duration / 1e6 if container.duration else 0.0)
         plan = segment_plan(int(duration * rate), rate, max_seconds, segments) if duration else [(0, 1 << 62)]
         wanted = [(s, s + n) for s, n in plan]
-        blocks, position, planar = [], 0, None  # (start sample, raw frame array)
-        last = wanted[-1][1]
-        whole = len(wanted) == 1 and wanted[0][0] == 0
+        whole, last = len(wanted) == 1 and wanted[0][0] == 0, wanted[-1][1]
+        chunks: list[list[bytes]] = []  # per plane: the kept frames' samples
+        kept: list[tuple[int, int]] = []  # (position, samples) of each kept frame
+        position, fmt, channels, frame_bytes = 0, None, 1, 0
         for frame in container.decode(stream):
-            n = frame.samples
-            if planar is None:
-                planar = frame.format.is_planar
+            n, planes = frame.samples, frame.planes
+            if fmt is None:
+                fmt, channels = frame.format, len(frame.layout.channels) or 1
+                frame_bytes = fmt.bytes * (1 if fmt.is_planar else channels)
+                chunks = [[] for _ in planes]
+            if len(planes) != len(chunks):
+                raise ValueError("the channel layout changes inside the stream")
             if whole or any(lo < position + n and position < hi for lo, hi in wanted):
-                blocks.append((position, frame.to_ndarray()))
+                nbytes = n * frame_bytes
+                for acc, plane in zip(chunks, planes):
+                    acc.append(bytes(memoryview(plane)[:nbytes]))
+                kept.append((position, n))
             position += n
             if position >= last:
                 break
+    if fmt is None or not kept:
+        return np.zeros(0, np.float32), rate, channels, duration or position / rate, len(plan) > 1
+    mono = _mono_from_planes(chunks, fmt.name.removesuffix("p"), fmt.is_planar, channels)
+    # past the container's length are the encoder's padding samples
+    mono = mono[:wanted[0][1]] if whole else _cut_segments(mono, kept, wanted)
+    return mono, rate, channels, duration or position / rate, len(plan) > 1
+
+
+def _mono_from_planes(chunks: list[list[bytes]], sample_format: str, planar: bool, channels: int) -> np.ndarray:
+    """Joined raw planes -> (n,) float32 in [-1, 1], the channels averaged."""
+    dtype = np.dtype(_SAMPLE_DTYPES[sample_format])
+    planes = [np.frombuffer(b"".join(acc), dtype) for acc in chunks]
+    mono = _sum_planes(planes) if planar else _to_mono(planes[0].reshape(-1, channels))
+    if dtype == np.uint8:  # unsigned 8-bit PCM is centred on 128
+        mono -= np.float32(128.0)
+        scale = 128.0
+    else:
+        scale = _int_scale(dtype)
+    if scale != 1.0:
+        mono *= np.float32(1.0 / scale)
+    return mono
+
+
+def _sum_planes(planes: list[np.ndarray]) -> np.ndarray:
+    """The mean of the channel planes as float32 (in place on one copy: no (n, channels) temporary)."""
+    out = planes[0].astype(np.float32, copy=True)
+    for plane in planes[1:]:
+        out += plane
+    if len(planes) > 1:
+        out *= np.float32(1.0 / len(planes))
+    return out
+
+
+def _cut_segments(mono: np.ndarray, kept: list[tuple[int, int]], wanted: list[tuple[int, int]]) -> np.ndarray:
+    """From the kept frames, laid end to end in ``mono``, the samples of each wanted (start, end) range."""
+    positions = np.array([p for p, _ in kept])
+    sizes = np.array([n for _, n in kept])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     pieces = []
     for lo, hi in wanted:
-        parts = [(p, a) for p, a in blocks if p < hi and p + _frame_len(a, planar, channels) > lo]
-        if not parts:
+        inside = np.nonzero((positions < hi) & (positions + sizes > lo))[0]
+        if inside.size == 0:
             continue
-        raw = np.concatenate([a if planar else a.reshape(-1, channels) for _, a in parts], axis=1 if planar else 0)
-        mono = _to_mono(raw, planar)
-        scale = _int_scale(raw.dtype)
-        if scale != 1.0:
-            mono *= np.float32(1.0 / scale)
-        first = parts[0][0]
-        pieces.append(mono[max(0, lo - first):hi - first])
-    samples = np.concatenate(pieces) if len(pieces) > 1 else (pieces[0] if pieces else np.zeros(0, np.float32))
-    return samples, rate, channels, duration or position / rate, len(plan) > 1
-
-
-def _frame_len(a: np.ndarray, planar: bool, channels: int) -> int:
-    return a.shape[-1] if planar else a.size // channels
+        first, last = inside[0], inside[-1]
+        start = offsets[first] + max(0, lo - positions[first])
+        end = offsets[last] + min(sizes[last], hi - positions[last])
+        pieces.append(mono[start:end])
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 def _int_scale(dtype: np.dtype) -> float:
@@ -175,9 +221,9 @@ def decode(path: str | Path, *, max_seconds: float = MAX_ANALYSED_SECONDS, segme
     if size == 0:
         raise UnreadableAudio(f"{path.name} is empty (0 bytes).")
     errors = []
-    # libsndfile reads a whole file in one call and seeks cheaply: it goes first for the codecs it decodes
-    # faster and for long files, which are read in segments; FFmpeg's decoders are faster for the rest
-    # (Opus 2.3x) and read what libsndfile cannot.
+    # libsndfile reads a whole file in one call and seeks cheaply: it goes first for SOUNDFILE_FIRST and
+    # for long files, which are read in segments; FFmpeg's decoders are faster for the rest and read what
+    # libsndfile cannot.
     hint = probe(path)
     long_file = hint.duration_s is not None and hint.duration_s > max_seconds
     soundfile_first = long_file or (hint.codec or "") in SOUNDFILE_FIRST or (hint.codec or "").startswith("pcm_")
@@ -193,7 +239,7 @@ def decode(path: str | Path, *, max_seconds: float = MAX_ANALYSED_SECONDS, segme
         raise UnreadableAudio(f"{path.name} is not audio any decoder here understands ({'; '.join(errors)}).")
     if samples.size == 0:
         raise UnreadableAudio(f"{path.name} decoded to no samples (truncated or empty stream).")
-    if not np.all(np.isfinite(samples)):
+    if not np.isfinite(samples.sum(dtype=np.float64)):  # a NaN or inf anywhere makes the sum one too
         samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
     if rate != SAMPLE_RATE_HZ:
         samples = soxr.resample(samples, rate, SAMPLE_RATE_HZ, quality="HQ").astype(np.float32, copy=False)
@@ -215,21 +261,36 @@ def _window() -> np.ndarray:
     return scipy.signal.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
 
 
-def power_spectrogram(samples: np.ndarray) -> np.ndarray:
-    """|STFT|² with a periodic Hann window, no centering: (n_frames, N_FFT // 2 + 1) float32."""
+MEL_BLOCK_FRAMES = 1024  # frames per block: its temporaries (~2 MB each) stay in cache and get reused
+
+
+def _frames(samples: np.ndarray) -> np.ndarray:
     if samples.shape[0] < N_FFT:
-        return np.zeros((0, N_FFT // 2 + 1), np.float32)
+        return np.zeros((0, N_FFT), np.float32)
+    return np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32, copy=False), N_FFT)[::HOP_LENGTH]
+
+
+def _power(frames: np.ndarray) -> np.ndarray:
     import scipy.fft
 
-    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float32, copy=False), N_FFT)[::HOP_LENGTH]
     spec = scipy.fft.rfft(frames * _window(), axis=1)  # float32 in, complex64 out (numpy's would be float64)
     return spec.real ** 2 + spec.imag ** 2
 
 
 def log_mel(samples: np.ndarray) -> np.ndarray:
-    """``log10(1 + 10000 · mel)`` of the power spectrogram: (n_frames, N_MELS) float32, time first."""
-    mel = power_spectrogram(samples) @ mel_filterbank().T
-    return np.log10(1.0 + LOG_MEL_SCALE * mel, dtype=np.float32)
+    """``log10(1 + 10000 · mel)`` of the power spectrogram: (n_frames, N_MELS) float32, time first.
+    Computed a block of frames at a time: whole-track temporaries (~40 MB each for five minutes) cost
+    more in page faults than the arithmetic does."""
+    frames = _frames(samples)
+    out = np.empty((frames.shape[0], N_MELS), np.float32)
+    filters = mel_filterbank().T
+    for i in range(0, frames.shape[0], MEL_BLOCK_FRAMES):
+        block = out[i:i + MEL_BLOCK_FRAMES]
+        np.matmul(_power(frames[i:i + MEL_BLOCK_FRAMES]), filters, out=block)
+        block *= np.float32(LOG_MEL_SCALE)
+        block += np.float32(1.0)
+        np.log10(block, out=block)
+    return out
 
 
 def patches(spectrogram: np.ndarray, frames: int = PATCH_FRAMES, hop: int = PATCH_HOP_FRAMES) -> np.ndarray:

@@ -56,6 +56,24 @@ def test_long_files_are_read_in_segments(tmp_path):
     assert d.samples[0] == pytest.approx(-0.5) and d.samples[-1] == pytest.approx(0.5, abs=1e-4)
 
 
+@pytest.mark.parametrize("fmt,subtype,channels", [("WAV", "PCM_U8", 1), ("WAV", "PCM_16", 2), ("WAV", "PCM_24", 6),
+                                                   ("WAV", "FLOAT", 2), ("FLAC", "PCM_16", 2)])
+@pytest.mark.parametrize("max_seconds", [600.0, 1.0])
+def test_both_decoders_give_the_same_samples(tmp_path, fmt, subtype, channels, max_seconds):
+    """FFmpeg and libsndfile stand in for each other, so they must agree sample for sample: every sample
+    format (unsigned 8-bit is centred on 128), any channel count, whole files and evenly spaced segments."""
+    rng = np.random.default_rng(1)
+    signal = np.clip(0.3 * rng.standard_normal((22_050 * 3, channels)), -1, 1)
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(path, signal, 22_050, format=fmt, subtype=subtype)
+    ffmpeg = audio._decode_pyav(path, max_seconds, 3)
+    libsndfile = audio._decode_soundfile(path, max_seconds, 3)
+    assert ffmpeg[1:] == libsndfile[1:]  # rate, channels, duration, sampled
+    assert ffmpeg[0].shape == libsndfile[0].shape == ((22_050 * 3,) if max_seconds > 3 else (22_050,))
+    np.testing.assert_allclose(ffmpeg[0], libsndfile[0], atol=1e-6)
+    assert abs(float(ffmpeg[0].mean())) < 0.02  # centred
+
+
 @pytest.mark.parametrize("content,match", [(b"", "empty"), (b"not audio at all" * 100, "not audio")])
 def test_undecodable_input_is_unreadable_audio(tmp_path, content, match):
     f = tmp_path / "x.mp3"
