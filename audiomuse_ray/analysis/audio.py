@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from audiomuse_ray.analysis.constants import (
     HOP_LENGTH, LOG_MEL_SCALE, MAX_ANALYSED_SECONDS, MAX_SEGMENTS, N_FFT, N_MELS, PATCH_FRAMES,
     PATCH_HOP_FRAMES, SAMPLE_RATE_HZ,
 )
+from audiomuse_ray.analysis.filters import hann_window, mel_filterbank
 from audiomuse_ray.errors import UnreadableAudio
 
 log = logging.getLogger(__name__)
@@ -246,21 +246,6 @@ def decode(path: str | Path, *, max_seconds: float = MAX_ANALYSED_SECONDS, segme
     return DecodedAudio(samples=samples, duration_s=duration, source_rate=rate, channels=channels, sampled=sampled)
 
 
-@lru_cache(maxsize=1)
-def mel_filterbank() -> np.ndarray:
-    """(N_MELS, N_FFT // 2 + 1) slaney-scale, slaney-normalised filters, as librosa builds them."""
-    import librosa
-
-    return librosa.filters.mel(sr=SAMPLE_RATE_HZ, n_fft=N_FFT, n_mels=N_MELS, htk=False, norm="slaney").astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def _window() -> np.ndarray:
-    import scipy.signal
-
-    return scipy.signal.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
-
-
 MEL_BLOCK_FRAMES = 1024  # frames per block: its temporaries (~2 MB each) stay in cache and get reused
 
 
@@ -273,7 +258,7 @@ def _frames(samples: np.ndarray) -> np.ndarray:
 def _power(frames: np.ndarray) -> np.ndarray:
     import scipy.fft
 
-    spec = scipy.fft.rfft(frames * _window(), axis=1)  # float32 in, complex64 out (numpy's would be float64)
+    spec = scipy.fft.rfft(frames * hann_window(), axis=1)  # float32 in, complex64 out (numpy's would be float64)
     return spec.real ** 2 + spec.imag ** 2
 
 
@@ -298,5 +283,8 @@ def patches(spectrogram: np.ndarray, frames: int = PATCH_FRAMES, hop: int = PATC
     patches start every ``hop`` frames and a trailing remainder shorter than a patch is dropped."""
     if spectrogram.shape[0] < frames:
         return np.zeros((0, frames, spectrogram.shape[1]), np.float32)
+    if hop == frames:  # back to back: a view of the spectrogram, no copy
+        n = spectrogram.shape[0] // frames
+        return np.ascontiguousarray(spectrogram[:n * frames].reshape(n, frames, spectrogram.shape[1]), dtype=np.float32)
     starts = range(0, spectrogram.shape[0] - frames + 1, hop)
     return np.stack([spectrogram[s:s + frames] for s in starts]).astype(np.float32, copy=False)

@@ -27,6 +27,11 @@ def test_patches_follow_musicnn_extractor():
     assert p.shape == (1000 // PATCH_FRAMES, PATCH_FRAMES, N_MELS)  # remainder dropped, no overlap
     np.testing.assert_array_equal(p[1, 0], spec[PATCH_FRAMES])
     assert audio.patches(spec[:100]).shape == (0, PATCH_FRAMES, N_MELS)
+    reference = np.stack([spec[s:s + PATCH_FRAMES] for s in range(0, 1000 - PATCH_FRAMES + 1, PATCH_FRAMES)])
+    np.testing.assert_array_equal(p, reference)
+    overlapping = audio.patches(spec, hop=100)
+    assert overlapping.shape[0] == (1000 - PATCH_FRAMES) // 100 + 1
+    np.testing.assert_array_equal(overlapping[3], spec[300:300 + PATCH_FRAMES])
 
 
 def test_segment_plan_bounds_long_files():
