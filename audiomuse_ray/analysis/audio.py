@@ -1,6 +1,6 @@
 """Audio in, model input out: decode to 16 kHz mono float32, log-mel spectrogram, 187-frame patches.
 
-Decoding uses libsndfile (soundfile) for WAV/PCM, MP3 and files long enough to be read in segments (it
+Decoding uses libsndfile (soundfile) for WAV/PCM and files long enough to be read in segments (it
 seeks cheaply), FFmpeg's libraries through PyAV for everything else, each falling back on the other; both
 are bundled in their wheels, so no system FFmpeg is needed. Resampling is soxr.
 Tracks longer than ``MAX_ANALYSED_SECONDS`` are read as ``MAX_SEGMENTS`` evenly spaced segments that
@@ -24,10 +24,10 @@ from audiomuse_ray.analysis.filters import hann_window, mel_filterbank
 from audiomuse_ray.errors import UnreadableAudio
 
 log = logging.getLogger(__name__)
-# codecs libsndfile decodes with no more CPU than FFmpeg (its mpg123 ties with FFmpeg on MP3 and copes
-# with damaged frames); FFmpeg is faster for Vorbis (by 0.025 CPU-s per audio minute), FLAC (0.015),
-# Opus (2.8x) and reads AAC, which libsndfile cannot. PCM goes to libsndfile too, read as int32.
-SOUNDFILE_FIRST = frozenset({"mp3", "mp3float"})
+# With frames mixed straight into one buffer, FFmpeg decodes every compressed codec here with less CPU
+# than libsndfile (per audio minute: MP3 0.056 against 0.079, Vorbis 0.070 against 0.117, FLAC 0.066
+# against 0.091, Opus 0.106 against 0.36) and reads AAC, which libsndfile cannot. libsndfile keeps PCM
+# (one int32 read, no frames) and long files, which it reads in segments by seeking.
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,9 @@ _SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.in
 def _decode_pyav(path: Path, max_seconds: float, segments: int) -> tuple[np.ndarray, int, int, float, bool]:
     """Stream-decode with FFmpeg's libraries, keeping only the planned segments (no seeking).
 
-    Each frame's samples are copied out as bytes (``to_ndarray`` per frame costs twice as much: Opus and
-    Vorbis frames hold 10-20 ms) and joined into one array per channel at the end."""
+    Each frame is mixed to mono straight into one float32 buffer: ``to_ndarray`` per frame costs twice
+    as much (Opus and Vorbis frames hold 10-20 ms), and collecting the channels to join them at the end
+    costs a copy of the whole track per channel."""
     import av
 
     with av.open(str(path)) as container:
@@ -132,56 +133,72 @@ def _decode_pyav(path: Path, max_seconds: float, segments: int) -> tuple[np.ndar
         plan = segment_plan(int(duration * rate), rate, max_seconds, segments) if duration else [(0, 1 << 62)]
         wanted = [(s, s + n) for s, n in plan]
         whole, last = len(wanted) == 1 and wanted[0][0] == 0, wanted[-1][1]
-        chunks: list[list[bytes]] = []  # per plane: the kept frames' samples
+        expected = sum(n for _, n in plan) if duration else 60 * rate
+        mixer: _MonoMixer | None = None
         kept: list[tuple[int, int]] = []  # (position, samples) of each kept frame
-        position, fmt, channels, frame_bytes = 0, None, 1, 0
+        position = 0
         for frame in container.decode(stream):
-            n, planes = frame.samples, frame.planes
-            if fmt is None:
-                fmt, channels = frame.format, len(frame.layout.channels) or 1
-                frame_bytes = fmt.bytes * (1 if fmt.is_planar else channels)
-                chunks = [[] for _ in planes]
-            if len(planes) != len(chunks):
-                raise ValueError("the channel layout changes inside the stream")
+            n = frame.samples
+            if mixer is None:
+                mixer = _MonoMixer(frame, expected + rate)
             if whole or any(lo < position + n and position < hi for lo, hi in wanted):
-                nbytes = n * frame_bytes
-                for acc, plane in zip(chunks, planes):
-                    acc.append(bytes(memoryview(plane)[:nbytes]))
+                mixer.add(frame.planes, n)
                 kept.append((position, n))
             position += n
             if position >= last:
                 break
-    if fmt is None or not kept:
+    channels = mixer.channels if mixer else stream.codec_context.channels or 1
+    if mixer is None or not kept:
         return np.zeros(0, np.float32), rate, channels, duration or position / rate, len(plan) > 1
-    mono = _mono_from_planes(chunks, fmt.name.removesuffix("p"), fmt.is_planar, channels)
+    mono = mixer.result()
     # past the container's length are the encoder's padding samples
     mono = mono[:wanted[0][1]] if whole else _cut_segments(mono, kept, wanted)
-    return mono, rate, channels, duration or position / rate, len(plan) > 1
+    if whole:  # a truncated file announces more than it holds: trust what was decoded
+        duration = min(duration, position / rate) if duration else position / rate
+    return mono, rate, channels, duration, len(plan) > 1
 
 
-def _mono_from_planes(chunks: list[list[bytes]], sample_format: str, planar: bool, channels: int) -> np.ndarray:
-    """Joined raw planes -> (n,) float32 in [-1, 1], the channels averaged."""
-    dtype = np.dtype(_SAMPLE_DTYPES[sample_format])
-    planes = [np.frombuffer(b"".join(acc), dtype) for acc in chunks]
-    mono = _sum_planes(planes) if planar else _to_mono(planes[0].reshape(-1, channels))
-    if dtype == np.uint8:  # unsigned 8-bit PCM is centred on 128
-        mono -= np.float32(128.0)
-        scale = 128.0
-    else:
-        scale = _int_scale(dtype)
-    if scale != 1.0:
-        mono *= np.float32(1.0 / scale)
-    return mono
+class _MonoMixer:
+    """Sums each frame's channels into one growing float32 buffer; ``result`` scales the sum to the
+    channel mean in [-1, 1]. Any FFmpeg sample format, planar or interleaved."""
 
+    def __init__(self, first_frame, capacity: int):
+        fmt = first_frame.format
+        self.planar = fmt.is_planar
+        self.channels = len(first_frame.layout.channels) or 1
+        self.planes = len(first_frame.planes)
+        self.dtype = np.dtype(_SAMPLE_DTYPES[fmt.name.removesuffix("p")])
+        self.buffer = np.empty(max(capacity, 1), np.float32)
+        self.size = 0
 
-def _sum_planes(planes: list[np.ndarray]) -> np.ndarray:
-    """The mean of the channel planes as float32 (in place on one copy: no (n, channels) temporary)."""
-    out = planes[0].astype(np.float32, copy=True)
-    for plane in planes[1:]:
-        out += plane
-    if len(planes) > 1:
-        out *= np.float32(1.0 / len(planes))
-    return out
+    def add(self, planes, n: int) -> None:
+        if len(planes) != self.planes:
+            raise ValueError("the channel layout changes inside the stream")
+        if self.size + n > self.buffer.shape[0]:
+            self.buffer = np.concatenate([self.buffer[:self.size], np.empty(self.size + 2 * n, np.float32)])
+        out = self.buffer[self.size:self.size + n]
+        if self.planar:
+            np.copyto(out, np.frombuffer(planes[0], self.dtype, count=n), casting="unsafe")
+            for plane in planes[1:]:
+                np.add(out, np.frombuffer(plane, self.dtype, count=n), out=out, casting="unsafe")
+        else:
+            block = np.frombuffer(planes[0], self.dtype, count=n * self.channels).reshape(n, self.channels)
+            np.copyto(out, block[:, 0], casting="unsafe")
+            for c in range(1, self.channels):
+                np.add(out, block[:, c], out=out, casting="unsafe")
+        self.size += n
+
+    def result(self) -> np.ndarray:
+        mono = self.buffer[:self.size]
+        if self.dtype == np.uint8:  # unsigned 8-bit PCM is centred on 128
+            mono -= np.float32(128.0 * self.channels)
+            scale = 128.0
+        else:
+            scale = _int_scale(self.dtype)
+        factor = 1.0 / (scale * self.channels)
+        if factor != 1.0:
+            mono *= np.float32(factor)
+        return mono
 
 
 def _cut_segments(mono: np.ndarray, kept: list[tuple[int, int]], wanted: list[tuple[int, int]]) -> np.ndarray:
@@ -221,12 +238,10 @@ def decode(path: str | Path, *, max_seconds: float = MAX_ANALYSED_SECONDS, segme
     if size == 0:
         raise UnreadableAudio(f"{path.name} is empty (0 bytes).")
     errors = []
-    # libsndfile reads a whole file in one call and seeks cheaply: it goes first for SOUNDFILE_FIRST and
-    # for long files, which are read in segments; FFmpeg's decoders are faster for the rest and read what
-    # libsndfile cannot.
+    # each decoder stands in for the other on files it cannot read
     hint = probe(path)
     long_file = hint.duration_s is not None and hint.duration_s > max_seconds
-    soundfile_first = long_file or (hint.codec or "") in SOUNDFILE_FIRST or (hint.codec or "").startswith("pcm_")
+    soundfile_first = long_file or (hint.codec or "").startswith("pcm_")
     for decoder in ((_decode_soundfile, _decode_pyav) if soundfile_first else (_decode_pyav, _decode_soundfile)):
         try:
             samples, rate, channels, duration, sampled = decoder(path, max_seconds, segments)
