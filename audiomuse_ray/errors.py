@@ -2,70 +2,138 @@
 
 Callers catch these types, never bare ``Exception``: a typed error is recorded (task log, ``analysis_error``
 row, HTTP ``{"error": ...}``) and the job goes on; anything else is a bug and is allowed to surface.
+
+Each class carries the HTTP status it is answered with (``http_status``), so the HTTP edge needs no table
+of its own: 400 when the caller's request is at fault, 404 when it names nothing, 502 when a server this
+service talks to failed, 503 when this service is not ready or not configured, 500 for its own faults.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+UNEXPECTED_STATUS = 500  # an exception that is not an AudioMuseError is a bug
 
 
 class AudioMuseError(Exception):
     """Base class: the message is meant for the person running the service."""
 
+    http_status: ClassVar[int] = UNEXPECTED_STATUS
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status an exception is answered with; 500 for anything this module does not define."""
+    return exc.http_status if isinstance(exc, AudioMuseError) else UNEXPECTED_STATUS
+
+
+class BadRequest(AudioMuseError, ValueError):
+    """A request parameter or body is missing or malformed: the caller has to change the request."""
+
+    http_status = 400
+
 
 class ConfigurationError(AudioMuseError):
-    """A setting is missing or contradicts another one."""
+    """A setting is missing or contradicts another one: whoever runs the service has to set it."""
+
+    http_status = 503
 
 
 class StoreError(AudioMuseError):
     """The database cannot be reached or has an unexpected schema."""
 
+    http_status = 503
+
 
 class ProviderError(AudioMuseError):
-    """Base class for media-server problems."""
+    """Base class for media-server problems: the media server, not this service or the caller, failed."""
+
+    http_status = 502
 
 
 class ProviderUnavailable(ProviderError):
     """The media server did not answer, or answered with a server error, after retries."""
 
+    http_status = 502
+
 
 class ProviderAuthError(ProviderError):
     """The media server refused the credentials."""
+
+    http_status = 502
 
 
 class ProviderRequestError(ProviderError):
     """The media server understood the request but refused it (unknown id, bad parameter)."""
 
+    http_status = 502
+
 
 class HistoryUnsupported(ProviderError):
-    """The provider keeps no listening history, so sonic fingerprints cannot be made from it."""
+    """The provider keeps no listening history, so sonic fingerprints cannot be made from it: the caller
+    asked for something this provider cannot give."""
+
+    http_status = 400
+
+
+class LLMError(AudioMuseError):
+    """The language model could not be asked or its answer could not be read."""
+
+    http_status = 502
 
 
 class AudioError(AudioMuseError):
     """Base class for a track that cannot be analysed; the job records it and moves on."""
 
+    http_status = 422
+
 
 class UnreadableAudio(AudioError):
     """The file is empty, truncated, not audio, or in a format no decoder here understands."""
+
+    http_status = 422
 
 
 class AudioTooShort(AudioError):
     """The decoded audio is shorter than one model patch (about 3 seconds)."""
 
+    http_status = 422
+
 
 class SilentAudio(AudioError):
     """The audio is digital silence: there is nothing for the model to hear."""
+
+    http_status = 422
 
 
 class ModelNotBuilt(AudioMuseError):
     """The ONNX models have not been converted yet."""
 
+    http_status = 503
+
 
 class TaskCancelled(AudioMuseError):
     """A long job noticed that its task was cancelled."""
+
+    http_status = 409
 
 
 class IndexNotBuilt(AudioMuseError):
     """No similarity index exists yet: the analysis has not run."""
 
+    http_status = 503
+
 
 class UnknownTrack(AudioMuseError):
     """An item id, title or artist matched nothing in the library."""
+
+    http_status = 404
+
+
+class JobAlreadyRunning(AudioMuseError):
+    """A job of the same kind is active (at most one analysis and one clustering run at a time)."""
+
+    http_status = 409
+
+    def __init__(self, message: str, task_id: str | None = None):
+        super().__init__(message)
+        self.task_id = task_id

@@ -10,6 +10,11 @@
 - Cancel (``audiomuse-ray cancel``, Ctrl-C, the API): the flag in the task row is polled twice a second;
   the workers are killed at once (a running ONNX call cannot be interrupted any other way), the albums in
   flight are marked REVOKED, the job REVOKED.
+- The driver keeps a heartbeat in its task row; a driver that dies (SIGKILL, a lost node) leaves a stale
+  row that the next reader fails, and its workers die with it (Ray ties actors to their owner). The next
+  run skips every album that was written.
+- A worker that cannot even start (a model or module missing on its node) fails the job at once with
+  that worker's error: it would fail the same way on every retry.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import indexes
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store import tracks as track_store
-from audiomuse_ray.tasks import Progress, new_task_id
+from audiomuse_ray.tasks import Heartbeat, Progress, heartbeat_interval, new_task_id, this_process_runner
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "analysis"
@@ -128,15 +133,21 @@ class _Pool:
 
 def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, workers: int | None = None,
                  task_id: str | None = None, on_progress: Callable[[Progress], None] | None = None,
-                 store: Store | None = None) -> AnalysisSummary:
-    """Analyse the provider's library (the ``num_recent_albums`` newest albums; 0 = all) on Ray."""
+                 store: Store | None = None, runner: str | None = None) -> AnalysisSummary:
+    """Analyse the provider's library (the ``num_recent_albums`` newest albums; 0 = all) on Ray.
+
+    Refused with ``JobAlreadyRunning`` while another analysis is active; ``runner`` names where this
+    driver runs (default: this process) for the task row."""
     started = time.monotonic()
     own_store = store is None
     store = store or open_store(settings.database_url)
     task_id = task_id or new_task_id()
     limit = settings.num_recent_albums if num_recent_albums is None else num_recent_albums
     version = expected_version(settings.models_dir)
-    task_store.create_task(store, task_id, TASK_TYPE, details={"model_version": version, "recent_albums": limit})
+    task_store.reap_stale(store, settings.task_stale_s)
+    task_store.create_task(store, task_id, TASK_TYPE, details={"model_version": version, "recent_albums": limit},
+                           runner=runner or this_process_runner())
+    beat = Heartbeat(store, task_id, heartbeat_interval(settings.task_stale_s)).start()
     progress = Progress(store, task_id, total=0, listener=on_progress)
     busy: dict = {}
     pool: _Pool | None = None
@@ -183,6 +194,7 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
                                details={"error": f"{type(exc).__name__}: {exc}"}, log="failed unexpectedly")
         raise
     finally:
+        beat.stop()
         if pool:
             pool.kill_all([actor for actor, _job in busy.values()])
         if own_store:
@@ -208,7 +220,9 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
                     pool.names[actor] = ray.get(ref)
                     pool.idle.append(actor)
                 except (RayActorError, RayTaskError) as exc:
-                    log.warning("an analysis worker failed to start: %s", exc)
+                    if getattr(exc, "actor_init_failed", False) or isinstance(exc, RayTaskError):
+                        raise AudioMuseError(f"An analysis worker failed to start: {worker_error(exc)}") from None
+                    log.warning("an analysis worker was lost while starting: %s", exc)
                 continue
             actor, job = busy.pop(ref)
             try:
@@ -226,7 +240,8 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
             task_store.update_task(store, job.task_id, status=task_store.SUCCESS, progress=100,
                                    details={"analysed": len(result.rows), "failed": len(result.errors),
                                             "seconds": round(result.seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2),
-                                            "worker": result.worker})
+                                            "worker": result.worker,
+                                            "rss_mb": round(getattr(result, "rss_bytes", 0) / 2**20, 1)})
             errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
             progress.report(log=f"{job.album.artist} — {job.album.name}: {len(result.rows)} analysed"
                                 + (f", {len(result.errors)} failed ({errs})" if errs else ""))
@@ -240,3 +255,13 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
                                  "the Ray cluster has no free CPU. Check `ray status`.")
     return retried
 
+
+
+def worker_error(exc: BaseException) -> str:
+    """The worker's own exception line out of Ray's wrapping ("...creation task, ray::AnalysisWorker...
+    ModelNotBuilt: ..."), so the user reads what is missing rather than Ray's envelope."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if ":" in line and not line.startswith(("File ", "ray::", "Traceback")):
+            return line
+    return lines[-1] if lines else type(exc).__name__

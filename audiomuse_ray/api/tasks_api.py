@@ -1,20 +1,25 @@
 """Playlist and task routes' logic (AudioMuse-AI shapes): create/list playlists, task status, cancel,
-last/active task, and starting an analysis from the API."""
+last/active task, and starting an analysis or a clustering from the API.
+
+Every route that reads tasks first fails the stale ones (a driver that stopped beating), so a job whose
+driver died is reported as FAILURE and no longer blocks a new start. Jobs run in detached Ray actors
+(``audiomuse_ray.runner``), never in the replica's own threads.
+"""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from audiomuse_ray.api.params import BadRequest, integer
+from audiomuse_ray.errors import JobAlreadyRunning
 from audiomuse_ray.providers.base import MediaProvider
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import playlists as playlist_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store import tracks as track_store
-from audiomuse_ray.tasks import new_task_id
+from audiomuse_ray.tasks import cancel_task
 
 LOG_TAIL = 10
 ANALYSIS_TASK_TYPE = "main_analysis"
@@ -66,7 +71,8 @@ def _details(rec: task_store.TaskRecord) -> dict:
     return details
 
 
-def status(store: Store, task_id: str) -> tuple[int, dict]:
+def status(store: Store, task_id: str, stale_after_s: float) -> tuple[int, dict]:
+    task_store.reap_stale(store, stale_after_s)
     rec = task_store.get_task(store, task_id)
     if rec is None:
         return 404, {"task_id": task_id, "state": "UNKNOWN", "status_message": "Task ID not found.",
@@ -77,18 +83,25 @@ def status(store: Store, task_id: str) -> tuple[int, dict]:
                  "task_type_from_db": rec.task_type, "running_time_seconds": _running_seconds(rec)}
 
 
-def cancel(store: Store, task_id: str) -> tuple[int, dict]:
+def cancel(store: Store, task_id: str, stale_after_s: float) -> tuple[int, dict]:
     rec = task_store.get_task(store, task_id)
     if rec is None:
         return 404, {"message": "Task not found.", "task_id": task_id}
     if rec.finished:
         return 400, {"message": f"Task is already {rec.status}.", "task_id": task_id}
-    task_store.request_cancel(store, task_id)
+    pending = sum(1 for c in task_store.children(store, task_id) if not c.finished)
+    outcome = cancel_task(store, task_id, stale_after_s)
+    if outcome == task_store.FAILURE:  # it had gone stale: reaped just now
+        return 400, {"message": "Task is already FAILURE (its driver was lost).", "task_id": task_id}
+    if outcome == task_store.REVOKED:
+        return 200, {"message": "Task revoked: its driver was no longer running.", "task_id": task_id,
+                     "status": task_store.REVOKED, "cancelled_jobs_count": 1 + pending}
     return 200, {"message": "Cancellation requested; the job stops within a few seconds.", "task_id": task_id,
-                 "cancelled_jobs_count": 1 + sum(1 for c in task_store.children(store, task_id) if not c.finished)}
+                 "status": outcome, "cancelled_jobs_count": 1 + pending}
 
 
-def last_task(store: Store) -> dict:
+def last_task(store: Store, stale_after_s: float) -> dict:
+    task_store.reap_stale(store, stale_after_s)
     recent = task_store.recent_tasks(store, 1)
     if not recent:
         return {"task_id": None, "task_type": None, "status": "NO_PREVIOUS_MAIN_TASK",
@@ -98,7 +111,8 @@ def last_task(store: Store) -> dict:
             "details": _details(rec), "running_time_seconds": _running_seconds(rec)}
 
 
-def active_task(store: Store) -> dict:
+def active_task(store: Store, stale_after_s: float) -> dict:
+    task_store.reap_stale(store, stale_after_s)
     active = task_store.recent_tasks(store, 1, active_only=True)
     if not active:
         return {}
@@ -108,21 +122,22 @@ def active_task(store: Store) -> dict:
             "running_time_seconds": _running_seconds(rec)}
 
 
-def start_analysis(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
-    """Run the analysis in a background thread of this process (it fans out over Ray itself)."""
-    from audiomuse_ray.analysis.run import run_analysis
+def _start(settings: Settings, store: Store, kind: str, reply_type: str, options) -> tuple[int, dict]:
+    from audiomuse_ray.runner import start_job
 
-    active = task_store.recent_tasks(store, 1, active_only=True)
-    if active:
-        return 409, {"error": "An active batch task is already in progress.", "task_id": active[0].task_id,
-                     "status": active[0].status}
+    try:
+        task_id = start_job(settings, store, kind, options)
+    except JobAlreadyRunning as exc:
+        active = task_store.get_task(store, exc.task_id) if exc.task_id else None
+        return 409, {"error": "An active batch task is already in progress.", "task_id": exc.task_id,
+                     "status": active.status if active else None}
+    return 202, {"task_id": task_id, "task_type": reply_type, "status": task_store.PENDING}
+
+
+def start_analysis(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
+    """Start the analysis in a detached Ray actor (it fans out over Ray itself); 409 while one runs."""
     recent = integer(body, "num_recent_albums", settings.num_recent_albums, lo=0)
-    task_id = new_task_id()
-    task_store.create_task(store, task_id, "analysis", status=task_store.PENDING)
-    threading.Thread(target=run_analysis, kwargs={"settings": settings, "num_recent_albums": recent,
-                                                  "task_id": task_id}, name=f"analysis-{task_id[:8]}",
-                     daemon=True).start()
-    return 202, {"task_id": task_id, "task_type": ANALYSIS_TASK_TYPE, "status": task_store.PENDING}
+    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, recent)
 
 
 CLUSTERING_TASK_TYPE = "main_clustering"
@@ -161,15 +176,5 @@ def clustering_options(settings: Settings, body: Mapping[str, Any]):
 
 
 def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
-    from audiomuse_ray.clustering.run import run_clustering
-
-    active = task_store.recent_tasks(store, 1, active_only=True)
-    if active:
-        return 409, {"error": "An active batch task is already in progress.", "task_id": active[0].task_id,
-                     "status": active[0].status}
-    options = clustering_options(settings, body)
-    task_id = new_task_id()
-    task_store.create_task(store, task_id, "clustering", status=task_store.PENDING)
-    threading.Thread(target=run_clustering, args=(settings, options), kwargs={"task_id": task_id},
-                     name=f"clustering-{task_id[:8]}", daemon=True).start()
-    return 202, {"task_id": task_id, "task_type": CLUSTERING_TASK_TYPE, "status": task_store.PENDING}
+    """Start a clustering in a detached Ray actor; 409 while another clustering runs."""
+    return _start(settings, store, "clustering", CLUSTERING_TASK_TYPE, clustering_options(settings, body))

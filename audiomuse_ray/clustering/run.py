@@ -24,7 +24,7 @@ from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import playlists as playlist_store
 from audiomuse_ray.store import tasks as task_store
-from audiomuse_ray.tasks import new_task_id
+from audiomuse_ray.tasks import Heartbeat, heartbeat_interval, new_task_id, this_process_runner
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "clustering"
@@ -56,13 +56,18 @@ def llm_config(settings: Settings) -> LLMConfig:
 
 
 def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOptions(), *, task_id: str | None = None,
-                   store: Store | None = None, on_progress: Callable[[SearchStatus], None] | None = None) -> ClusteringSummary:
+                   store: Store | None = None, on_progress: Callable[[SearchStatus], None] | None = None,
+                   runner: str | None = None) -> ClusteringSummary:
+    """Refused with ``JobAlreadyRunning`` while another clustering is active; keeps a heartbeat."""
     started = time.monotonic()
     own = store is None
     store = store or open_store(settings.database_url)
     task_id = task_id or new_task_id()
+    task_store.reap_stale(store, settings.task_stale_s)
     task_store.create_task(store, task_id, TASK_TYPE, details={"algorithm": options.search.algorithm,
-                                                               "runs": options.search.runs, "embeddings": options.embeddings})
+                                                               "runs": options.search.runs, "embeddings": options.embeddings},
+                           runner=runner or this_process_runner())
+    beat = Heartbeat(store, task_id, heartbeat_interval(settings.task_stale_s)).start()
     last_write = [0.0]
 
     def progress(status: SearchStatus) -> None:
@@ -107,6 +112,7 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
                                log="failed")
         raise
     finally:
+        beat.stop()
         if own:
             store.dispose()
 

@@ -1,4 +1,4 @@
-"""Opening a database (SQLite or PostgreSQL), creating the schema on first use, and the dialect-aware upsert.
+"""Opening a database (SQLite or PostgreSQL), migrating it to this code's schema, and the dialect-aware upsert.
 
 Every other store module takes a ``Store`` and runs Core statements through it; no module outside
 ``store/`` builds SQL.
@@ -11,14 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from audiomuse_ray.errors import StoreError
 from audiomuse_ray.settings import redact_url
-from audiomuse_ray.store.schema import SCHEMA_VERSION, meta, metadata
+from audiomuse_ray.store import migrate
 
 
 def utcnow() -> datetime:
@@ -48,13 +48,13 @@ class Store:
 
 
 def open_store(url: str, *, create: bool = True) -> Store:
-    """Connect to ``url``; create the schema (and the SQLite folder) when the database is empty."""
+    """Connect to ``url`` and upgrade its schema to this code's (creating it, and the SQLite folder, when
+    the database is empty); ``create=False`` only checks that the database answers."""
     engine = _make_engine(url)
     store = Store(engine=engine, url=url)
     try:
         if create:
-            metadata.create_all(engine)
-            _check_version(store)
+            migrate.upgrade(engine)
         else:
             with engine.connect():
                 pass
@@ -92,23 +92,10 @@ def _make_engine(url: str) -> Engine:
     )
 
 
-def _check_version(store: Store) -> None:
-    with store.begin() as conn:
-        row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
-        if row is None:
-            upsert(conn, meta, [{"key": "schema_version", "value": str(SCHEMA_VERSION)}], ["key"])
-            return
-        found = int(row[0])
-        if found > SCHEMA_VERSION:
-            raise StoreError(
-                f"The database was written by a newer audiomuse-ray (schema {found}, this one knows "
-                f"{SCHEMA_VERSION}). Upgrade audiomuse-ray or point AUDIOMUSE_DATABASE_URL elsewhere."
-            )
-
-
-def schema_version(store: Store) -> int:
+def schema_version(store: Store) -> str | None:
+    """The Alembic revision the database is at (None for an empty one)."""
     with store.connect() as conn:
-        return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
+        return migrate.current_revision(conn)
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Iterable[str]) -> int:

@@ -1,4 +1,6 @@
-"""The one database schema, written once in SQLAlchemy Core and created the same way on SQLite and PostgreSQL.
+"""The one database schema in SQLAlchemy Core: what the code reads and writes. The database itself is
+created and changed only by the Alembic revisions in ``store/migrations`` (``store/migrate.py``); a change
+here needs a new revision there, and ``tests/store/test_migrations.py`` holds the two to each other.
 
 ``score`` keeps AudioMuse-AI's column names because the instant-playlist chat writes SQL against it.
 """
@@ -17,9 +19,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
-
-SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -101,7 +102,8 @@ task_status = Table(
     Column("details", Text, nullable=False, default="{}"),  # JSON: counts, eta, log lines
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # also the heartbeat of a running job
+    Column("runner", String(255)),  # "actor:NAME" or "process:HOST:PID": where the job's driver runs
 )
 
 analysis_error = Table(
@@ -116,3 +118,9 @@ analysis_error = Table(
 )
 
 Index("ix_task_status_type_created", task_status.c.task_type, task_status.c.created_at)
+
+# At most one active top-level task per type (revision 0002): the database settles a race between two
+# replicas starting the same job.
+ACTIVE_WHERE = text("parent_id IS NULL AND status IN ('PENDING', 'STARTED', 'PROGRESS')")
+Index("ux_task_status_one_active", task_status.c.task_type, unique=True, sqlite_where=ACTIVE_WHERE,
+      postgresql_where=ACTIVE_WHERE)

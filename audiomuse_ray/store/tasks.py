@@ -2,22 +2,29 @@
 
 Cancellation is a flag in the row, so any process that can reach the database (CLI, HTTP API, a Ray
 worker) can ask a job to stop and the job sees it at its next check.
+
+A running job's ``updated_at`` is its heartbeat. A job whose driver died stops beating; ``reap_stale``
+(called by everything that reads tasks) fails it, and from then on the row is final: a finished task's
+status never changes again, and a job that finds its own row finished stops.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from audiomuse_ray.store.db import Store, upsert, utcnow
+from audiomuse_ray.errors import JobAlreadyRunning, TaskCancelled
+from audiomuse_ray.store.db import Store, utcnow
 from audiomuse_ray.store.schema import task_status
 
 STARTED, PROGRESS, SUCCESS, FAILURE, REVOKED, PENDING = "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED", "PENDING"
 FINISHED = (SUCCESS, FAILURE, REVOKED)
+ACTIVE = (PENDING, STARTED, PROGRESS)
 MAX_LOG_LINES = 200
 
 
@@ -32,6 +39,7 @@ class TaskRecord:
     cancel_requested: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    runner: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -49,18 +57,40 @@ def _record(r) -> TaskRecord:
         cancel_requested=bool(r.cancel_requested),
         created_at=r.created_at,
         updated_at=r.updated_at,
+        runner=r.runner,
     )
 
 
 def create_task(store: Store, task_id: str, task_type: str, parent_id: str | None = None,
-                details: dict[str, Any] | None = None, status: str = STARTED) -> TaskRecord:
+                details: dict[str, Any] | None = None, status: str = STARTED, runner: str | None = None) -> TaskRecord:
+    """Insert a task, or take over the row a starter reserved for it (the API inserts PENDING, the job's
+    driver then marks it STARTED). A second active top-level task of the same type is refused by the
+    database's unique index: ``JobAlreadyRunning`` names the one that runs."""
     now = utcnow()
     with store.begin() as conn:
-        upsert(conn, task_status, [{
-            "task_id": task_id, "parent_id": parent_id, "task_type": task_type, "status": status,
-            "progress": 0, "details": json.dumps(details or {}), "cancel_requested": False,
-            "created_at": now, "updated_at": now,
-        }], ["task_id"])
+        existing = conn.execute(select(task_status.c.status, task_status.c.details)
+                                .where(task_status.c.task_id == task_id)).first()
+        if existing is not None:
+            if existing.status in FINISHED:
+                raise TaskCancelled(f"Task {task_id} was {existing.status} before its job started.")
+            merged = {**json.loads(existing.details or "{}"), **(details or {})}
+            values: dict[str, Any] = {"status": status, "details": json.dumps(merged), "updated_at": now}
+            if runner:
+                values["runner"] = runner
+            conn.execute(update(task_status).where(task_status.c.task_id == task_id).values(**values))
+    if existing is None:
+        try:
+            with store.begin() as conn:
+                conn.execute(insert(task_status).values(
+                    task_id=task_id, parent_id=parent_id, task_type=task_type, status=status, progress=0,
+                    details=json.dumps(details or {}), cancel_requested=False, created_at=now, updated_at=now,
+                    runner=runner))
+        except IntegrityError:
+            active = recent_tasks(store, 1, task_type=task_type, active_only=True)
+            other = active[0].task_id if active else None
+            raise JobAlreadyRunning(
+                f"An active {task_type} task is already in progress ({other}); wait for it or cancel it "
+                f"(audiomuse-ray cancel {other}).", other) from None
     return get_task(store, task_id)
 
 
@@ -71,12 +101,15 @@ def get_task(store: Store, task_id: str) -> TaskRecord | None:
 
 
 def update_task(store: Store, task_id: str, *, status: str | None = None, progress: int | None = None,
-                details: dict[str, Any] | None = None, log: str | None = None) -> None:
-    """Merge ``details`` into the stored JSON and append ``log`` to its ``log`` list (capped)."""
+                details: dict[str, Any] | None = None, log: str | None = None) -> bool:
+    """Merge ``details`` into the stored JSON and append ``log`` to its ``log`` list (capped).
+
+    A finished task keeps its status and progress (a reaped job's late writes cannot revive it); details
+    and log lines still land. Returns False when the task is unknown or already finished."""
     with store.begin() as conn:
         r = conn.execute(select(task_status.c.details, task_status.c.status).where(task_status.c.task_id == task_id)).first()
         if r is None:
-            return
+            return False
         merged = json.loads(r.details or "{}")
         if details:
             merged.update(details)
@@ -84,12 +117,46 @@ def update_task(store: Store, task_id: str, *, status: str | None = None, progre
             lines = merged.setdefault("log", [])
             lines.append(f"{utcnow().strftime('%H:%M:%S')} {log}")
             del lines[:-MAX_LOG_LINES]
-        values: dict[str, Any] = {"details": json.dumps(merged), "updated_at": utcnow()}
-        if status is not None:
-            values["status"] = status
-        if progress is not None:
-            values["progress"] = max(0, min(100, int(progress)))
+        values: dict[str, Any] = {"details": json.dumps(merged)}
+        finished = r.status in FINISHED
+        if not finished:
+            values["updated_at"] = utcnow()
+            if status is not None:
+                values["status"] = status
+            if progress is not None:
+                values["progress"] = max(0, min(100, int(progress)))
         conn.execute(update(task_status).where(task_status.c.task_id == task_id).values(**values))
+    return not finished
+
+
+def heartbeat(store: Store, task_id: str) -> bool:
+    """Mark a running task alive now. False when it is no longer active (finished, reaped, unknown)."""
+    with store.begin() as conn:
+        n = conn.execute(update(task_status).where(task_status.c.task_id == task_id)
+                         .where(task_status.c.status.in_(ACTIVE)).values(updated_at=utcnow())).rowcount
+    return n > 0
+
+
+def reap_stale(store: Store, stale_after_s: float) -> list[str]:
+    """Fail every active top-level task (and its unfinished children) whose heartbeat is older than
+    ``stale_after_s``: its driver is gone and it must not block a new start. Returns their ids."""
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    with store.connect() as conn:
+        stale = conn.execute(select(task_status.c.task_id, task_status.c.updated_at)
+                             .where(task_status.c.parent_id.is_(None)).where(task_status.c.status.in_(ACTIVE))
+                             .where(task_status.c.updated_at < cutoff)).all()
+    for task_id, _updated in stale:
+        finish_lost(store, task_id, FAILURE, f"driver lost: no heartbeat for over {stale_after_s:g} s")
+    return [t for t, _u in stale]
+
+
+def finish_lost(store: Store, task_id: str, status: str, reason: str) -> None:
+    """Finish a task whose driver is gone, children first; ``reason`` goes to its log and ``error``."""
+    with store.begin() as conn:
+        conn.execute(update(task_status).where(task_status.c.parent_id == task_id)
+                     .where(task_status.c.status.in_(ACTIVE)).values(status=status, updated_at=utcnow()))
+    details = {"error": reason} if status == FAILURE else {}
+    update_task(store, task_id, status=status, details=details, log=reason)
 
 
 def request_cancel(store: Store, task_id: str) -> bool:
@@ -108,8 +175,12 @@ def request_cancel(store: Store, task_id: str) -> bool:
 
 
 def is_cancel_requested(store: Store, task_id: str) -> bool:
+    """True when the job should stop: cancel was asked, or its row was finished by someone else (reaped
+    as lost, revoked because its runner was gone)."""
     with store.connect() as conn:
-        return bool(conn.execute(select(task_status.c.cancel_requested).where(task_status.c.task_id == task_id)).scalar())
+        r = conn.execute(select(task_status.c.cancel_requested, task_status.c.status)
+                         .where(task_status.c.task_id == task_id)).first()
+    return r is not None and (bool(r.cancel_requested) or r.status in FINISHED)
 
 
 def children(store: Store, parent_id: str) -> list[TaskRecord]:

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from audiomuse_ray.errors import StoreError
 from audiomuse_ray.store import open_store, schema_version
 from audiomuse_ray.store import indexes, playlists, tasks, tracks
-from audiomuse_ray.store.schema import SCHEMA_VERSION
+from audiomuse_ray.store.migrate import head_revision
 from audiomuse_ray.store.tracks import ErrorRow, TrackRow
 
 
@@ -27,7 +27,7 @@ def _track(i: int, version: str = "v1", **kw) -> TrackRow:
 def test_schema_is_created_on_an_empty_database(store):
     names = set(inspect(store.engine).get_table_names())
     assert {"score", "embedding", "index_store", "map_projection", "playlist", "task_status", "analysis_error"} <= names
-    assert schema_version(store) == SCHEMA_VERSION
+    assert schema_version(store) == head_revision()
     columns = {c["name"] for c in inspect(store.engine).get_columns("score")}
     assert {"item_id", "title", "author", "album", "tempo", "key", "scale", "mood_vector", "energy",
             "other_features", "duration", "path_or_url", "analysed_at", "model_version"} <= columns
@@ -38,7 +38,7 @@ def test_reopening_keeps_data_and_version(db_url):
     tracks.save_album(s, [_track(1)])
     s.dispose()
     s = open_store(db_url)
-    assert tracks.count_tracks(s) == 1 and schema_version(s) == SCHEMA_VERSION
+    assert tracks.count_tracks(s) == 1 and schema_version(s) == head_revision()
     s.dispose()
 
 

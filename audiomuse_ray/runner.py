@@ -1,0 +1,65 @@
+"""Long jobs started from the HTTP API run in detached Ray actors, not in the replica that took the
+request: a replica restart, a scale-down or a second replica leaves the job running, and the task row
+names the actor (``runner``) so a cancel can tell a running job from one whose actor is gone.
+
+The job itself is the same function the CLI and the ``jobs/`` entry points call (``run_analysis``,
+``run_clustering``); the actor only hosts it and exits when it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ray
+
+from audiomuse_ray.errors import AudioMuseError
+from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import Store
+from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.tasks import new_task_id
+
+log = logging.getLogger(__name__)
+JOB_NAMESPACE = "audiomuse-jobs"
+ANALYSIS, CLUSTERING = "analysis", "clustering"
+
+
+class JobRunner:
+    """Detached actor hosting one job; it needs no CPU of its own (the job's workers reserve theirs)."""
+
+    def run(self, kind: str, settings: Settings, task_id: str, runner: str, options: Any) -> str:
+        try:
+            if kind == ANALYSIS:
+                from audiomuse_ray.analysis.run import run_analysis
+
+                return run_analysis(settings, num_recent_albums=options, task_id=task_id, runner=runner).status
+            if kind == CLUSTERING:
+                from audiomuse_ray.clustering.run import run_clustering
+
+                return run_clustering(settings, options, task_id=task_id, runner=runner).status
+            raise ValueError(f"unknown job kind {kind!r}")
+        except Exception:  # the job has already recorded its failure in the task row
+            log.exception("%s job %s failed", kind, task_id)
+            return task_store.FAILURE
+        finally:
+            ray.actor.exit_actor()
+
+
+def start_job(settings: Settings, store: Store, kind: str, options: Any) -> str:
+    """Reserve the task row (refused with ``JobAlreadyRunning`` while another job of ``kind`` is active),
+    then start the detached actor that runs the job; returns the task id at once."""
+    task_store.reap_stale(store, settings.task_stale_s)
+    task_id = new_task_id()
+    name = f"{kind}-{task_id}"
+    runner = f"actor:{JOB_NAMESPACE}/{name}"
+    task_store.create_task(store, task_id, kind, status=task_store.PENDING, runner=runner)
+    try:
+        connect_ray(settings)
+        actor = ray.remote(JobRunner).options(name=name, namespace=JOB_NAMESPACE, lifetime="detached",
+                                              num_cpus=0, max_restarts=0).remote()
+        actor.run.remote(kind, settings, task_id, runner, options)
+    except (AudioMuseError, ray.exceptions.RayError, ValueError) as exc:
+        task_store.finish_lost(store, task_id, task_store.FAILURE, f"the job could not be started: {exc}")
+        raise AudioMuseError(f"The {kind} job could not be started on Ray: {exc}") from exc
+    return task_id
