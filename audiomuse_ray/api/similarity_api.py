@@ -92,8 +92,8 @@ def alchemy(snap: Snapshot, body: Mapping[str, Any], metric: str = ANGULAR, seed
         raise BadRequest("Invalid request")
     n = integer(body, "n", alchemy_core.DEFAULT_N, lo=1, hi=alchemy_core.MAX_N)
     temperature = number(body, "temperature", 1.0)
-    subtract_distance = number(body, "subtract_distance", None)
-    rng = np.random.default_rng(integer(body, "seed", seed))
+    subtract_distance = number(body, "subtract_distance", None, lo=0.0)
+    rng = np.random.default_rng(integer(body, "seed", seed, lo=0))
     res = alchemy_core.alchemy(lib, add, sub, n=n, temperature=temperature, subtract_distance=subtract_distance,
                                metric=metric, rng=rng)
     coords, method = _coords_for(lib, [r for r, _ in res.results] + [r for r, _ in res.filtered_out] + add + sub)
@@ -164,8 +164,8 @@ def map_bucket(snap: Snapshot, p: Mapping[str, Any]) -> bytes:
     raw = text(p, "percent") or text(p, "p")
     if raw:
         try:
-            pct = int(float(raw.rstrip("%")))
-        except ValueError:
+            pct = number({"percent": raw.rstrip("%")}, "percent", None)
+        except BadRequest:
             raise BadRequest("Parameter 'percent' must be 25, 50, 75 or 100.") from None
     elif text(p, "n"):
         ratio = integer(p, "n", 0, lo=0) / max(1, snap.library.size)
@@ -174,4 +174,4 @@ def map_bucket(snap: Snapshot, p: Mapping[str, Any]) -> bytes:
         pct = 25
     if pct not in PERCENTS:
         raise BadRequest("Parameter 'percent' must be 25, 50, 75 or 100.")
-    return snap.maps[pct]
+    return snap.maps[int(pct)]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import requests
 
+from audiomuse_ray.errors import LLMError  # re-exported: ``from audiomuse_ray.llm.client import LLMError``
+
 PROVIDERS = ("NONE", "OLLAMA", "OPENAI", "GEMINI", "MISTRAL")
 DEFAULT_URLS = {
     "OLLAMA": "http://127.0.0.1:11434",
@@ -20,10 +22,6 @@ DEFAULT_URLS = {
 }
 DEFAULT_MODELS = {"OLLAMA": "llama3.1:8b", "OPENAI": "gpt-4o-mini", "GEMINI": "gemini-2.5-flash",
                   "MISTRAL": "ministral-3b-latest"}
-
-
-class LLMError(Exception):
-    """The model could not be asked or its answer could not be read."""
 
 
 @dataclass(frozen=True)

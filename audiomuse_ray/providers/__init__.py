@@ -5,12 +5,35 @@ from __future__ import annotations
 from audiomuse_ray.providers.base import (
     AUTOMATIC_SUFFIX, INSTANT_SUFFIX, Album, Health, MediaProvider, PlaylistInfo, PlayRecord, Track, UserCredentials,
 )
+from audiomuse_ray.errors import ConfigurationError
 from audiomuse_ray.settings import Settings
+
+# The settings a remote provider cannot start without. Checked before any HTTP call: a missing URL is the
+# operator's to fix (HTTP 503 naming the variables), not the media server failing (502).
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "subsonic": ("subsonic_url", "subsonic_user"),
+    "jellyfin": ("jellyfin_url", "jellyfin_user_id", "jellyfin_token"),
+    "lyrion": ("lyrion_url",),
+}
+
+
+def check_provider_settings(settings: Settings) -> None:
+    """Raise ``ConfigurationError`` naming every ``AUDIOMUSE_*`` variable the chosen provider still needs."""
+    fields = Settings.__dataclass_fields__
+    missing = [fields[name].metadata["env"] for name in REQUIRED_SETTINGS.get(settings.provider, ())
+               if not str(getattr(settings, name) or "").strip()]
+    if missing:
+        names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        raise ConfigurationError(
+            f"AUDIOMUSE_PROVIDER={settings.provider} needs {names}: set {'it' if len(missing) == 1 else 'them'} "
+            "in the service's environment and restart it."
+        )
 
 
 def make_provider(settings: Settings) -> MediaProvider:
     """The provider named by ``settings.provider``, configured from the same settings."""
     kind = settings.provider
+    check_provider_settings(settings)
     if kind == "local":
         from audiomuse_ray.providers.local import LocalFolderProvider
 
@@ -34,5 +57,5 @@ def make_provider(settings: Settings) -> MediaProvider:
 
 __all__ = [
     "AUTOMATIC_SUFFIX", "INSTANT_SUFFIX", "Album", "Health", "MediaProvider", "PlaylistInfo", "PlayRecord",
-    "Track", "UserCredentials", "make_provider",
+    "Track", "UserCredentials", "REQUIRED_SETTINGS", "check_provider_settings", "make_provider",
 ]

@@ -24,10 +24,7 @@ from audiomuse_ray.api import similarity_api as sim
 from audiomuse_ray.api import tasks_api
 from audiomuse_ray.api.holder import LibraryHolder
 from audiomuse_ray.api.params import BadRequest
-from audiomuse_ray.errors import (
-    AudioMuseError, ConfigurationError, HistoryUnsupported, IndexNotBuilt, ProviderAuthError, ProviderError,
-    ProviderRequestError, UnknownTrack,
-)
+from audiomuse_ray.errors import AudioMuseError, http_status
 from audiomuse_ray.providers import make_provider
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
@@ -39,21 +36,21 @@ api = FastAPI(title="audiomuse-ray", docs_url="/api/docs", openapi_url="/api/ope
 
 
 def status_for(exc: Exception) -> int:
-    if isinstance(exc, (BadRequest, HistoryUnsupported, ConfigurationError)):
-        return 400
-    if isinstance(exc, UnknownTrack):
-        return 404
-    if isinstance(exc, IndexNotBuilt):
-        return 503
-    if isinstance(exc, (ProviderAuthError, ProviderRequestError, ProviderError)):
-        return 502
-    return 500
+    """Each error type carries its own status (``AudioMuseError.http_status``); anything else is a 500."""
+    return http_status(exc)
 
 
 @api.exception_handler(AudioMuseError)
-@api.exception_handler(BadRequest)
 async def _typed_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=status_for(exc))
+
+
+@api.exception_handler(Exception)
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A bug: the same JSON shape for the plugins, the type for the operator; the traceback goes to the log
+    (Starlette re-raises after answering), the message stays out of the reply in case it holds a secret."""
+    return JSONResponse({"error": f"Internal error ({type(exc).__name__}); the server log has the details."},
+                        status_code=status_for(exc))
 
 
 class BearerGuard:
