@@ -28,25 +28,49 @@ def command(name: str, help: str, setup: Callable[[argparse.ArgumentParser], Non
     return register
 
 
+SETTING_PREFIX = "setting_"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audiomuse-ray",
         description="Self-hosted music analysis and playlist generation on Ray. Every option can also be "
-        "set by the environment variable shown; a flag wins over the environment.",
+        "set by the environment variable shown; a flag wins over the environment. Options go before or "
+        "after the command (the later one wins).",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    settings_group = parser.add_argument_group("settings")
-    for f in fields(Settings):
-        kind = f.type if isinstance(f.type, type) else {"int": int, "float": float}.get(str(f.type), str)
-        settings_group.add_argument(
-            "--" + f.name.replace("_", "-"), dest=f"setting_{f.name}", type=kind, default=None,
-            metavar=f.name.upper(), help=f"{f.metadata['help']} [{f.metadata['env']}]",
-        )
+    add_settings_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _load_commands()
     for name, (help_text, setup, _fn) in COMMANDS.items():
-        setup(sub.add_parser(name, help=help_text, description=help_text))
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        setup(command_parser)
+        # usage shows the command's own options; the settings are listed below it
+        command_parser.usage = command_parser.format_usage().removeprefix("usage: ").rstrip() + " [settings]"
+        add_settings_arguments(command_parser)
     return parser
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser,
+                           title: str = "settings (before or after the command)") -> None:
+    """``-v`` and one ``--flag`` per setting, on the main parser and again on each command's, so options
+    work after the command too. Defaults are ``SUPPRESS``: argparse copies every value a command's parser
+    holds over the main parser's, and a default there would clobber a flag given before the command.
+    Values stay strings, parsed by ``Settings.load`` like every other source. A flag the command already
+    defines (``analyze --workers``) keeps the command's meaning."""
+    group = parser.add_argument_group(title)
+    _add_unless_taken(group, "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                      help="log debug messages")
+    for f in fields(Settings):
+        _add_unless_taken(group, "--" + f.name.replace("_", "-"), dest=SETTING_PREFIX + f.name,
+                          default=argparse.SUPPRESS, metavar=f.name.upper(),
+                          help=f"{f.metadata['help']} [{f.metadata['env']}]")
+
+
+def _add_unless_taken(group, *flags: str, **kwargs) -> None:
+    try:
+        group.add_argument(*flags, **kwargs)
+    except argparse.ArgumentError:  # the command has its own flag of that name
+        pass
 
 
 def _load_commands() -> None:
@@ -55,14 +79,15 @@ def _load_commands() -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {k[len("setting_"):]: v for k, v in vars(args).items() if k.startswith("setting_")}
+    """The settings flags given (as strings) over the environment, through ``Settings.load``'s parser."""
+    overrides = {k[len(SETTING_PREFIX):]: v for k, v in vars(args).items() if k.startswith(SETTING_PREFIX)}
     return Settings.load(**overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.command:
         parser.print_help()

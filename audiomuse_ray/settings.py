@@ -3,15 +3,20 @@
 Nothing reads the environment at import time: ``Settings.load(environ, overrides)`` is called once by an
 entry point (CLI, job, Serve app) and the result is passed down explicitly. CLI flags win over the
 environment, the environment wins over the defaults. Secrets are kept out of ``public_dict()``.
+
+Every source hands over text at some point (environment variables, CLI flags, ``serve run`` arguments,
+KubeRay's serveConfigV2), so every value goes through one parser (``parse_value``) that turns a string
+into the field's type and refuses anything else with the setting's name and variable in the message.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, get_type_hints
 
 from audiomuse_ray.errors import ConfigurationError
 
@@ -49,7 +54,7 @@ class Settings:
     http_retries: int = field(default=3, metadata=_opt("AUDIOMUSE_HTTP_RETRIES", "retries for transient media-server errors"))
     api_token: str = field(default="", metadata=_opt("AUDIOMUSE_API_TOKEN", "bearer token required by the HTTP API", secret=True))
     ray_address: str = field(default="", metadata=_opt("AUDIOMUSE_RAY_ADDRESS", "Ray cluster address; empty starts a local Ray"))
-    models_dir: str = field(default="", metadata=_opt("AUDIOMUSE_MODELS_DIR", "folder with the converted ONNX models; default the checkout's models/"))
+    models_dir: str = field(default="", metadata=_opt("AUDIOMUSE_MODELS_DIR", "folder with the converted ONNX models; default DATA_DIR/models (scripts/setup.sh fills it)"))
     host: str = field(default="127.0.0.1", metadata=_opt("AUDIOMUSE_HOST", "address the HTTP API binds to"))
     port: int = field(default=8000, metadata=_opt("AUDIOMUSE_PORT", "port of the HTTP API"))
     serve_ingress: str = field(default="haproxy", metadata=_opt("AUDIOMUSE_SERVE_INGRESS", "how HTTP reaches the API on a local Ray: haproxy (fast) or proxy (Serve's Python proxy)"))
@@ -59,24 +64,35 @@ class Settings:
     ai_url: str = field(default="", metadata=_opt("AUDIOMUSE_AI_URL", "model server URL (Ollama, OpenAI-compatible)"))
     ai_model: str = field(default="", metadata=_opt("AUDIOMUSE_AI_MODEL", "model name"))
     ai_api_key: str = field(default="", metadata=_opt("AUDIOMUSE_AI_API_KEY", "API key for cloud models", secret=True))
+    task_stale_s: float = field(default=60.0, metadata=_opt("AUDIOMUSE_TASK_STALE_S", "seconds without a heartbeat after which a running job counts as lost (its driver died) and no longer blocks a new one"))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
-        """Defaults < ``environ`` (``AUDIOMUSE_*``) < ``overrides`` (CLI flags; ``None`` values ignored)."""
+        """Defaults < ``environ`` (``AUDIOMUSE_*``) < ``overrides`` (CLI flags, Serve or job arguments;
+        ``None`` values ignored). Strings are parsed by the field's type; see ``parse_value``."""
         environ = os.environ if environ is None else environ
+        by_name = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(overrides) - set(by_name))
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}. "
+                f"Valid names: {', '.join(by_name)}."
+            )
         values: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in by_name.values():
             raw = environ.get(f.metadata["env"])
             if raw not in (None, ""):
-                values[f.name] = _coerce(f, raw)
+                values[f.name] = parse_value(f.name, raw, setting_type(f.name), f.metadata["env"], f.metadata["secret"])
         for name, value in overrides.items():
-            if value is None:
-                continue
-            if name not in {f.name for f in fields(cls)}:
-                raise ConfigurationError(f"Unknown setting {name!r}.")
-            values[name] = value
+            if value is not None:
+                meta = by_name[name].metadata
+                values[name] = parse_value(name, value, setting_type(name), meta["env"], meta["secret"])
         return cls(**values).resolved()
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
 
     def resolved(self) -> "Settings":
         """Fill derived defaults (paths, database URL) and check the combination makes sense."""
@@ -86,7 +102,8 @@ class Settings:
         if database_url.startswith("postgres://"):
             database_url = "postgresql://" + database_url[len("postgres://"):]
         playlist_dir = self.playlist_dir or str(Path(data_dir) / "playlists")
-        models_dir = self.models_dir or str(Path(__file__).resolve().parent.parent / "models")
+        # never the source checkout: an installed package or a container has none; set-up fills this folder
+        models_dir = self.models_dir or str(Path(data_dir) / "models")
         music_dir = str(Path(self.music_dir).expanduser()) if self.music_dir else ""
         out = dataclasses.replace(
             self, data_dir=data_dir, database_url=database_url, playlist_dir=playlist_dir,
@@ -110,8 +127,13 @@ class Settings:
             )
         if self.serve_ingress not in ("haproxy", "proxy"):
             raise ConfigurationError(f"AUDIOMUSE_SERVE_INGRESS={self.serve_ingress!r} is not one of haproxy, proxy.")
-        if self.num_recent_albums < 0 or self.workers < 0:
-            raise ConfigurationError("--recent and --workers must be 0 or more.")
+        for name in ("num_recent_albums", "workers", "http_retries"):
+            if getattr(self, name) < 0:
+                raise ConfigurationError(f"{_label(name, getattr(self, name))} must be 0 or more.")
+        if not self.http_timeout_s > 0:
+            raise ConfigurationError(f"{_label('http_timeout_s', self.http_timeout_s)} must be more than 0 seconds.")
+        if not 0 <= self.port <= 65535:
+            raise ConfigurationError(f"{_label('port', self.port)} is not a TCP port (0 to 65535).")
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -142,9 +164,56 @@ def redact_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
-def _coerce(f: dataclasses.Field, raw: str) -> Any:
-    kind = f.type if isinstance(f.type, type) else {"int": int, "float": float, "str": str}[str(f.type)]
-    try:
-        return kind(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{f.metadata['env']}={raw!r} is not a valid {kind.__name__}.") from exc
+# (what a parse failure says it is not, what a wrongly typed value must be)
+_KIND_WORDS = {int: ("integer", "an integer"), float: ("number", "a number"), bool: ("boolean", "true or false"),
+               str: ("text", "text")}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def setting_type(name: str) -> type:
+    """The Python type of the setting ``name`` (int, float, str or bool)."""
+    return _field_types()[name]
+
+
+@functools.cache
+def _field_types() -> dict[str, type]:
+    return get_type_hints(Settings)
+
+
+def parse_value(name: str, value: Any, kind: type, source: str = "", secret: bool = False) -> Any:
+    """``value`` as ``kind``: a string is parsed (``"5"`` -> 5, ``"yes"`` -> True), a value of the right type
+    passes (an int is also a float), anything else is refused. ``source`` (the environment variable) is
+    named in the message; a ``secret`` value is never repeated in it.
+
+    >>> parse_value("http_retries", "5", int, "AUDIOMUSE_HTTP_RETRIES")
+    5
+    """
+    where = f" ({source})" if source else ""
+    shown = "***" if secret else repr(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if kind is bool:
+                if text.lower() not in _TRUE + _FALSE:
+                    raise ValueError(text)
+                return text.lower() in _TRUE
+            return value if kind is str else kind(text)
+        except ValueError:
+            raise ConfigurationError(
+                f"{name}={shown}{where} is not a valid {_KIND_WORDS[kind][0]}"
+                f"{'; use true or false' if kind is bool else ''}."
+            ) from None
+    if kind is str and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigurationError(
+        f"{name}={shown}{where} must be {_KIND_WORDS[kind][1]}, not {type(value).__name__}"
+        f"{'; quote it' if kind is str else ''}."
+    )
+
+
+def _label(name: str, value: Any) -> str:
+    return f"{name}={value!r} ({Settings.__dataclass_fields__[name].metadata['env']})"

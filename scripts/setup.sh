@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared set-up for run.sh and test.sh: the .venv with audiomuse-ray, and the ONNX models.
+# Shared set-up for run.sh and test.sh: the .venv with audiomuse-ray, and the ONNX models (built into
+# models/, copied to the folder the service reads: DATA_DIR/models, or AUDIOMUSE_MODELS_DIR when set).
 # Idempotent: a second run checks stamps and returns in about a second.
 #   scripts/setup.sh [--test]
 set -euo pipefail
@@ -26,8 +27,8 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
-# 2. The models: converted once from the musicnn wheel in a separate build environment.
-if ! .venv/bin/python -m audiomuse_ray.analysis.models check >/dev/null 2>&1; then
+# 2. The models: converted once from the musicnn wheel in a separate build environment, into models/.
+if ! .venv/bin/python -m audiomuse_ray.analysis.models check models >/dev/null 2>&1; then
   if [ ! -x .venv-models/bin/python ]; then
     need_python
     "$python" -m venv .venv-models
@@ -41,5 +42,9 @@ if ! .venv/bin/python -m audiomuse_ray.analysis.models check >/dev/null 2>&1; th
   fi
   echo "setup: converting the MusiCNN checkpoints to ONNX"
   .venv-models/bin/python models/build.py --out models --force 2>&1 | grep -E '^(msd|mtt|wrote)|differs' || true
-  .venv/bin/python -m audiomuse_ray.analysis.models check
+  .venv/bin/python -m audiomuse_ray.analysis.models check models
 fi
+
+# 3. The service reads its models from DATA_DIR/models (or AUDIOMUSE_MODELS_DIR), never from this checkout:
+#    copy them there. Nothing is copied when that folder already holds the same files; a copy is checked.
+.venv/bin/python -m audiomuse_ray.analysis.models install models

@@ -31,7 +31,9 @@ ESSENTIA_HEADS = {
 # larger batches: measured here (1 thread) 26 ms/patch at 1, 28 at 4, 36 at 16, 62 at 32, 121 at 200.
 CPU_PATCHES_PER_RUN = 1
 GPU_PATCHES_PER_RUN = 64
-BUILD_HINT = "Run scripts/setup.sh (or: .venv-models/bin/python models/build.py) to convert them from the musicnn wheel."
+BUILD_HINT = ("Fill it with scripts/setup.sh (converts them from the musicnn wheel with models/build.py and copies "
+              "them to DATA_DIR/models, or to AUDIOMUSE_MODELS_DIR when set), or copy models built elsewhere there "
+              "with: python -m audiomuse_ray.analysis.models install BUILT_DIR [MODELS_DIR].")
 
 
 @dataclass(frozen=True)
@@ -172,20 +174,87 @@ def describe_models(models_dir: str | Path) -> str:
     return f"{names} in {models.manifest.models_dir} (version {models.version})"
 
 
+USAGE = """usage: python -m audiomuse_ray.analysis.models check [MODELS_DIR]
+       python -m audiomuse_ray.analysis.models install BUILT_DIR [MODELS_DIR]
+MODELS_DIR defaults to the folder the service reads: AUDIOMUSE_MODELS_DIR, else DATA_DIR/models."""
+
+
+def default_models_dir() -> Path:
+    """The folder the service reads models from with the current AUDIOMUSE_* environment."""
+    from audiomuse_ray.settings import Settings
+
+    return Path(Settings.load().models_dir)
+
+
+def install_models(src: str | Path, dest: str | Path) -> list[str]:
+    """Copy built models (``models/build.py --out SRC``) into ``dest``: the manifest, the files it names and
+    any Essentia mood heads beside them. Returns the names copied; none when ``dest`` already holds the same
+    bytes, so set-up can call it on every run. Files are renamed into place and the manifest comes last, so a
+    worker starting meanwhile never finds a manifest naming a half-written model."""
+    import filecmp
+    import os
+    import shutil
+
+    src, dest = Path(src), Path(dest)
+    manifest = load_manifest(src)
+    names = [*manifest.files.values(), *(f for f in ESSENTIA_HEADS if (src / f).exists()), "manifest.json"]
+    dest.mkdir(parents=True, exist_ok=True)
+    if dest.resolve() == src.resolve():
+        return []
+    copied = []
+    for name in names:
+        target = dest / name
+        if target.exists() and filecmp.cmp(src / name, target, shallow=False):
+            continue
+        partial = dest / f".{name}.partial"
+        shutil.copyfile(src / name, partial)
+        os.replace(partial, target)
+        copied.append(name)
+    for key, file in manifest.files.items():
+        if copied and _sha256(dest / file) != manifest.sha256[key]:
+            raise ModelNotBuilt(f"{dest / file} does not match its sha256 in {src / 'manifest.json'} after copying; "
+                                f"is {dest} full or shared with another writer? {BUILD_HINT}")
+    return copied
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check(models_dir: Path) -> str:
+    """Load the models in ``models_dir`` and run one patch through them; returns a line for the user."""
+    models = load_models(models_dir)
+    out = models.predict(np.zeros((1, 187, 96), dtype=np.float32))
+    return f"ok: {describe_models(models_dir)}; embedding {out['embedding'].shape}, tags {out['msd'].shape}"
+
+
 def main(argv: list[str]) -> int:
-    """``python -m audiomuse_ray.analysis.models check [DIR]``: exit 0 when the models load and run."""
-    if not argv or argv[0] != "check":
-        print("usage: python -m audiomuse_ray.analysis.models check [MODELS_DIR]", file=sys.stderr)
+    """``check [DIR]``: exit 0 when the models load and run. ``install SRC [DIR]``: copy built models into
+    the service's folder (then check them there). DIR defaults to the service's models folder."""
+    from audiomuse_ray.errors import ConfigurationError
+
+    if not argv or (argv[0], len(argv)) not in {("check", 1), ("check", 2), ("install", 2), ("install", 3)}:
+        print(USAGE, file=sys.stderr)
         return 2
-    models_dir = argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2] / "models"
     try:
-        models = load_models(models_dir)
-        out = models.predict(np.zeros((1, 187, 96), dtype=np.float32))
-    except ModelNotBuilt as exc:
-        print(exc, file=sys.stderr)
+        if argv[0] == "check":
+            print(_check(Path(argv[1]) if len(argv) > 1 else default_models_dir()))
+            return 0
+        dest = Path(argv[2]) if len(argv) > 2 else default_models_dir()
+        copied = install_models(argv[1], dest)
+        if not copied:
+            print(f"models: {dest} is up to date")
+            return 0
+        print(f"models: copied {', '.join(copied)} to {dest}")
+        print(_check(dest))
+        return 0
+    except (ModelNotBuilt, ConfigurationError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"ok: {describe_models(models_dir)}; embedding {out['embedding'].shape}, tags {out['msd'].shape}")
-    return 0
 
 
 if __name__ == "__main__":

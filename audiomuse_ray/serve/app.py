@@ -214,9 +214,28 @@ def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int
         settings, reload_interval_s)
 
 
-def app(args: dict[str, str]):
-    """Application builder for ``serve run serve_app:app [key=value ...]``: settings from AUDIOMUSE_* and args."""
-    known = {k: v for k, v in args.items() if k not in ("reload_interval_s", "num_replicas")}
-    settings = Settings.load(**{k: (int(v) if k in ("port", "workers", "num_recent_albums") else v) for k, v in known.items()})
-    return build(settings, float(args.get("reload_interval_s", 10.0)), int(args.get("num_replicas", 1)))
+def app(args: dict[str, object]):
+    """Application builder for ``serve run serve_app:app [key=value ...]`` and KubeRay's serveConfigV2 ``args``.
+
+    Settings come from AUDIOMUSE_* and ``args``; Serve hands ``key=value`` over as strings, so every value
+    goes through ``Settings.load``'s parser. Besides the settings: ``reload_interval_s`` (seconds between
+    index checks) and ``num_replicas``. An unknown name is an error that lists the valid ones."""
+    from audiomuse_ray.errors import ConfigurationError
+    from audiomuse_ray.settings import parse_value
+
+    args = dict(args or {})
+    source = "Serve application argument"
+    own = {"reload_interval_s": parse_value("reload_interval_s", args.pop("reload_interval_s", 10.0), float, source),
+           "num_replicas": parse_value("num_replicas", args.pop("num_replicas", 1), int, source)}
+    unknown = sorted(set(args) - set(Settings.names()))
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown Serve application argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}. "
+            f"Valid names: {', '.join([*own, *Settings.names()])}."
+        )
+    if not own["reload_interval_s"] > 0:
+        raise ConfigurationError(f"reload_interval_s={own['reload_interval_s']!r} ({source}) must be more than 0 seconds.")
+    if own["num_replicas"] < 1:
+        raise ConfigurationError(f"num_replicas={own['num_replicas']!r} ({source}) must be 1 or more.")
+    return build(Settings.load(**args), own["reload_interval_s"], own["num_replicas"])
 
