@@ -144,35 +144,11 @@ CLUSTERING_TASK_TYPE = "main_clustering"
 
 
 def clustering_options(settings: Settings, body: Mapping[str, Any]):
-    """AudioMuse-AI's JSON parameter names -> ``ClusteringOptions`` (unknown keys ignored, API keys never read)."""
-    from audiomuse_ray.clustering.evolution import ALGORITHMS, SearchConfig
-    from audiomuse_ray.clustering.playlists import PlaylistOptions
-    from audiomuse_ray.clustering.run import ClusteringOptions
-    from audiomuse_ray.clustering.scoring import Weights
+    """AudioMuse-AI's JSON parameter names -> ``ClusteringOptions`` through the builder the CLI and
+    ``jobs/cluster.py`` use (unknown keys ignored, API keys never read); a bad value is a ``BadRequest``."""
+    from audiomuse_ray.clustering.options import options_from_json
 
-    def pair(prefix: str, default: tuple[int, int]) -> tuple[int, int]:
-        return (integer(body, f"{prefix}_min", default[0], lo=2), integer(body, f"{prefix}_max", default[1], lo=2))
-
-    algorithm = str(body.get("clustering_method") or "kmeans").lower()
-    if algorithm not in ALGORITHMS:
-        raise BadRequest(f"clustering_method must be one of {', '.join(ALGORITHMS)}.")
-    embeddings = str(body.get("enable_clustering_embeddings", "false")).lower() in ("1", "true", "yes")
-    weights = Weights(**{name: float(body.get(f"score_weight_{name}", getattr(Weights(), name)))
-                         for name in Weights.__dataclass_fields__})
-    dbscan_eps = (float(body.get("dbscan_eps_min", 0.1)), float(body.get("dbscan_eps_max", 0.5)))
-    cfg = SearchConfig(
-        algorithm=algorithm, runs=integer(body, "clustering_runs", 5000, lo=1),
-        num_clusters=pair("num_clusters", (40, 100)), gmm_components=pair("gmm_n_components", (40, 100)),
-        spectral_clusters=pair("spectral_n_clusters", (40, 100)), dbscan_eps=dbscan_eps,
-        dbscan_min_samples=pair("dbscan_min_samples", (5, 20)),
-        pca_components=(integer(body, "pca_components_min", 0, lo=0), integer(body, "pca_components_max", 199 if embeddings else 8, lo=0)),
-        min_songs_per_genre=integer(body, "min_songs_per_genre_for_stratification", 100, lo=1),
-        stratified_percentile=float(body.get("stratified_sampling_target_percentile", 50)), weights=weights,
-    )
-    top_n = integer(body, "top_n_playlists", None) or integer(body, "top_n_clustering_playlist", None) or integer(
-        body, "min_clustering_top", 8)
-    return ClusteringOptions(search=cfg, embeddings=embeddings,
-                             playlists=PlaylistOptions(max_songs=integer(body, "max_songs_per_cluster", 0, lo=0), top_n=top_n))
+    return options_from_json(body)
 
 
 def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:

@@ -1,24 +1,31 @@
 """The clustering job: search on Ray, turn the winner into named playlists, replace the old ``_automatic``
 playlists on the media server and in the store. Progress (runs, best score, ETA) and cancel go through
-the task record like every long job."""
+the task record like every long job.
+
+- The cluster ranges are fitted to the number of analysed tracks first (``options.fit_to_library``); the
+  task log says which range was used and why.
+- Ctrl-C (``KeyboardInterrupt``) is a cancel: the task is REVOKED, the explorers are killed (``search``
+  kills its actors on the way out) and the interrupt goes on to the caller (the CLI exits 130).
+- ``publish`` creates the new playlists before deleting the old ones, so a failure half-way leaves the
+  old playlists (and the store's record of them) in place."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import ray
 
 from audiomuse_ray.analysis.models import load_manifest
 from audiomuse_ray.clustering.data import load_data
-from audiomuse_ray.clustering.evolution import SearchConfig
 from audiomuse_ray.clustering.naming import ai_name
-from audiomuse_ray.clustering.playlists import AUTOMATIC, Playlist, PlaylistOptions, build_playlists
+from audiomuse_ray.clustering.options import ClusteringOptions, fit_to_library
+from audiomuse_ray.clustering.playlists import AUTOMATIC, Playlist, build_playlists
 from audiomuse_ray.clustering.population import SearchStatus, search
 from audiomuse_ray.llm.client import LLMConfig
-from audiomuse_ray.providers import make_provider
+from audiomuse_ray.providers import MediaProvider, make_provider
 from audiomuse_ray.ray_runtime import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
@@ -28,15 +35,6 @@ from audiomuse_ray.tasks import Heartbeat, heartbeat_interval, new_task_id, this
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "clustering"
-
-
-@dataclass(frozen=True)
-class ClusteringOptions:
-    search: SearchConfig = field(default_factory=SearchConfig)
-    playlists: PlaylistOptions = field(default_factory=PlaylistOptions)
-    embeddings: bool = False
-    explorers: int = 0  # 0 = one per CPU
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,10 +84,12 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
     try:
         labels = load_manifest(settings.models_dir).labels["msd-musicnn"]
         data = load_data(store, labels, options.embeddings)
+        options, range_note = fit_to_library(options, data.size)
+        task_store.update_task(store, task_id, log=range_note)
         connect_ray(settings)
         explorers = options.explorers or settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         best, status, replaced = search(data, options.search, explorers=explorers, seed=options.seed,
-                                        on_progress=progress,
+                                        on_progress=progress, run_id=task_id,
                                         cancelled=lambda: task_store.is_cancel_requested(store, task_id))
         if status.cancelled:
             task_store.update_task(store, task_id, status=task_store.REVOKED, log=f"cancelled after {status.runs_done} runs")
@@ -107,6 +107,9 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
                                log=f"{len(playlists)} playlists from {status.runs_done} runs (best {best.score:.3f})")
         return ClusteringSummary(task_id, task_store.SUCCESS, status.runs_done, best.score, playlists,
                                  time.monotonic() - started, replaced)
+    except KeyboardInterrupt:  # Ctrl-C: the user cancelled; search() has killed its explorers on the way out
+        task_store.update_task(store, task_id, status=task_store.REVOKED, log="interrupted (Ctrl-C)")
+        raise
     except BaseException as exc:
         task_store.update_task(store, task_id, status=task_store.FAILURE, details={"error": f"{type(exc).__name__}: {exc}"},
                                log="failed")
@@ -117,11 +120,21 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
             store.dispose()
 
 
-def publish(settings: Settings, store: Store, playlists: list[Playlist]) -> None:
-    """Replace the previous ``_automatic`` playlists on the server and in the store."""
-    provider = make_provider(settings)
-    provider.delete_playlists(AUTOMATIC)
+def publish(settings: Settings, store: Store, playlists: list[Playlist], *,
+            provider: MediaProvider | None = None) -> None:
+    """Replace the previous ``_automatic`` playlists on the server and in the store, new ones first.
+
+    Every new playlist is created before any old one is deleted, so a failure half-way leaves the user the
+    old playlists (some replaced by new ones of the same name) and the store still lists them. Then the old
+    ones that were not replaced go: not among the new ids (a local ``.m3u8`` of the same name is the same
+    file, hence the same id) and not among the new names (a server replaced those itself)."""
+    provider = provider or make_provider(settings)
+    old = provider.list_playlists(AUTOMATIC)
+    created = [(p, provider.create_playlist(p.name, p.item_ids)) for p in playlists]
+    new_ids, new_names = {pid for _, pid in created}, {p.name for p in playlists}
+    for o in old:
+        if o.id not in new_ids and o.name not in new_names:
+            provider.delete_playlist(o.id)
     playlist_store.delete_playlists(store, AUTOMATIC)
-    for p in playlists:
-        playlist_id = provider.create_playlist(p.name, p.item_ids)
+    for p, playlist_id in created:
         playlist_store.save_playlist(store, p.name, p.item_ids, provider.name, playlist_id)

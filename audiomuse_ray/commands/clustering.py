@@ -9,17 +9,38 @@ from audiomuse_ray.cli import command, print_json
 from audiomuse_ray.settings import Settings
 
 
-def _cluster_setup(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--algorithm", choices=["kmeans", "dbscan", "gmm", "spectral"], default="kmeans")
-    p.add_argument("--runs", type=int, default=5000, help="clusterings to try (CLUSTERING_RUNS)")
+def add_clustering_arguments(p: argparse.ArgumentParser) -> None:
+    """The clustering flags, shared by ``audiomuse-ray cluster`` and ``jobs/cluster.py``."""
+    from audiomuse_ray.clustering.evolution import ALGORITHMS
+    from audiomuse_ray.clustering.options import DEFAULT_MIN_SONGS_PER_GENRE, DEFAULT_RUNS, DEFAULT_TOP_N
+
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="kmeans")
+    p.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="clusterings to try (CLUSTERING_RUNS)")
     p.add_argument("--embeddings", action="store_true", help="cluster the 200-d embeddings instead of score vectors")
     p.add_argument("--explorers", type=int, default=0, help="explorer actors (default: one per CPU)")
     p.add_argument("--clusters", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
-                   help="range of clusters/components (default 40 100)")
-    p.add_argument("--top-n", type=int, default=8, help="playlists kept, most diverse first (0 = all)")
+                   help="range of clusters/components (default 40 100, fitted to the library's size)")
+    p.add_argument("--no-fit", action="store_true",
+                   help="use the cluster ranges as given even when the library is too small for them")
+    p.add_argument("--top-n", type=int, default=DEFAULT_TOP_N, help="playlists kept, most diverse first (0 = all)")
     p.add_argument("--max-songs", type=int, default=0, help="split playlists longer than this (0 = never)")
-    p.add_argument("--min-songs-per-genre", type=int, default=100, help="stratified sampling floor per genre")
+    p.add_argument("--min-songs-per-genre", type=int, default=DEFAULT_MIN_SONGS_PER_GENRE,
+                   help="stratified sampling floor per genre")
     p.add_argument("--seed", type=int, default=0)
+
+
+def options_from_args(args: argparse.Namespace):
+    """``ClusteringOptions`` from the flags ``add_clustering_arguments`` defines, through the one builder."""
+    from audiomuse_ray.clustering.options import DEFAULT_CLUSTERS, build_options
+
+    return build_options(algorithm=args.algorithm, runs=args.runs, embeddings=args.embeddings,
+                         num_clusters=tuple(args.clusters) if args.clusters else DEFAULT_CLUSTERS,
+                         min_songs_per_genre=args.min_songs_per_genre, top_n=args.top_n, max_songs=args.max_songs,
+                         explorers=args.explorers, seed=args.seed, fit_to_library=not args.no_fit)
+
+
+def _cluster_setup(p: argparse.ArgumentParser) -> None:
+    add_clustering_arguments(p)
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -27,17 +48,10 @@ def _cluster_setup(p: argparse.ArgumentParser) -> None:
 def cluster_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from audiomuse_ray.clustering.evolution import SearchConfig
-    from audiomuse_ray.clustering.playlists import PlaylistOptions
-    from audiomuse_ray.clustering.run import ClusteringOptions, run_clustering
+    from audiomuse_ray.clustering.run import run_clustering
     from audiomuse_ray.tasks import new_task_id
 
-    ranges = tuple(args.clusters) if args.clusters else (40, 100)
-    cfg = SearchConfig(algorithm=args.algorithm, runs=args.runs, num_clusters=ranges, gmm_components=ranges,
-                       spectral_clusters=ranges, pca_components=(0, 199) if args.embeddings else (0, 8),
-                       min_songs_per_genre=args.min_songs_per_genre)
-    options = ClusteringOptions(search=cfg, playlists=PlaylistOptions(max_songs=args.max_songs, top_n=args.top_n),
-                                embeddings=args.embeddings, explorers=args.explorers, seed=args.seed)
+    options = options_from_args(args)
     task_id = new_task_id()
     print(f"clustering task {task_id} (cancel with: audiomuse-ray cancel {task_id})", file=sys.stderr)
     bar = None if args.no_progress else tqdm(total=args.runs, unit="run", dynamic_ncols=True, file=sys.stderr)
@@ -50,9 +64,14 @@ def cluster_cmd(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         summary = run_clustering(settings, options, task_id=task_id, on_progress=show)
+    except KeyboardInterrupt:  # the task is REVOKED and the explorers stopped: no traceback for a Ctrl-C
+        summary = None
     finally:
         if bar is not None:
             bar.close()
+    if summary is None:
+        print(f"interrupted: clustering task {task_id} is REVOKED", file=sys.stderr)
+        return 130
     print(f"{summary.status}: {summary.runs_done} runs, best score "
           f"{summary.best_score if summary.best_score is None else round(summary.best_score, 3)}, "
           f"{len(summary.playlists)} playlists ({summary.seconds:.1f} s)")

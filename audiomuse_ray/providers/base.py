@@ -85,10 +85,14 @@ class MediaProvider(Protocol):
         """``with provider.local_file(t) as path:`` a readable file, deleted afterwards if downloaded."""
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
-        """Create playlist ``name`` (replacing one of the same name) and return its provider id."""
+        """Create playlist ``name`` (replacing one of the same name) and return its provider id. The old one
+        of that name is only dropped once the new one exists, so a failed call leaves it in place."""
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         """Playlists on the server, optionally only those whose name ends with ``suffix``."""
+
+    def delete_playlist(self, playlist_id: str) -> None:
+        """Delete one playlist by the id ``create_playlist``/``list_playlists`` gave (gone already is fine)."""
 
     def delete_playlists(self, suffix: str) -> int:
         """Delete the playlists whose name ends with ``suffix``; returns how many."""

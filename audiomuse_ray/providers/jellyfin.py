@@ -70,23 +70,35 @@ class JellyfinProvider:
             yield path
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
-        for p in self.list_playlists():
-            if p.name == name:
-                self.client.request("DELETE", f"Items/{p.id}").close()
+        """The new playlist first, then the old ones of that name: a failed create leaves them in place."""
+        old = [p.id for p in self.list_playlists() if p.name == name]
         resp = self.client.request("POST", "Playlists", json={"Name": name, "Ids": list(item_ids),
                                                               "UserId": self.user_id, "MediaType": "Audio"})
         with resp:
-            return str((resp.json() or {}).get("Id", ""))
+            try:
+                playlist_id = str((resp.json() or {}).get("Id") or "")
+            except ValueError:
+                playlist_id = ""
+        if not playlist_id:
+            raise ProviderRequestError(f"Jellyfin at {self.client.base_url} did not say which playlist it created "
+                                       f"for {name!r}; the old one is kept.")
+        for old_id in old:
+            if old_id != playlist_id:
+                self.delete_playlist(old_id)
+        return playlist_id
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         items = self._items(self.user_id, {"IncludeItemTypes": "Playlist", "Recursive": "true", "Fields": "ChildCount"})
         return [PlaylistInfo(i["Id"], i.get("Name") or "", int(i.get("ChildCount") or 0))
                 for i in items if suffix is None or (i.get("Name") or "").endswith(suffix)]
 
+    def delete_playlist(self, playlist_id: str) -> None:
+        self.client.request("DELETE", f"Items/{playlist_id}").close()
+
     def delete_playlists(self, suffix: str) -> int:
         doomed = self.list_playlists(suffix)
         for p in doomed:
-            self.client.request("DELETE", f"Items/{p.id}").close()
+            self.delete_playlist(p.id)
         return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:

@@ -1,7 +1,10 @@
 """A music folder as a media provider: albums from tags (folders when tags are missing), .m3u8 playlists.
 
 Item ids are a hash of the path relative to the music folder, so they survive moving the whole folder
-and re-scans. The folder is scanned once per provider object (``rescan()`` to refresh).
+and re-scans. The folder is scanned on first use; an id it does not know (a track added since, e.g. just
+analysed) makes it scan again before failing, at most once per ``rescan_interval_s`` so a flood of bad ids
+cannot cause a rescan storm (``rescan()`` forces one). One provider serves many request threads: a scan
+builds a new immutable index and swaps it in whole, one scan at a time under a lock.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import hashlib
 import logging
 import os
 import re
+import tempfile
+import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +34,7 @@ AUDIO_EXTENSIONS = frozenset(
     {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff", ".wma", ".wv", ".ape", ".mpc"}
 )
 PLAYLIST_EXTENSION = ".m3u8"
+RESCAN_INTERVAL_S = 30.0  # unknown ids trigger at most one rescan per this many seconds
 
 
 def stable_id(*parts: str) -> str:
@@ -83,20 +90,35 @@ def read_tags(path: Path) -> FileTags:
     )
 
 
+@dataclass(frozen=True)
+class _Index:
+    """One scan's result, never changed after it is built: readers need no lock."""
+
+    albums: list[Album]
+    tracks: dict[str, list[Track]]  # album id -> tracks in track order
+    by_id: dict[str, Track]
+
+
 class LocalFolderProvider:
     name = "local"
 
-    def __init__(self, music_dir: str | Path, playlist_dir: str | Path):
+    def __init__(self, music_dir: str | Path, playlist_dir: str | Path, *, rescan_interval_s: float = RESCAN_INTERVAL_S):
         if not music_dir:
             raise ConfigurationError("The local provider needs a music folder: pass --music-dir or set AUDIOMUSE_MUSIC_DIR.")
         self.music_dir = Path(music_dir).expanduser().resolve()
         self.playlist_dir = Path(playlist_dir).expanduser()
-        self._albums: list[Album] | None = None
-        self._tracks: dict[str, list[Track]] = {}
-        self._by_id: dict[str, Track] = {}
+        self.rescan_interval_s = rescan_interval_s
+        self.scans = 0  # how many times the folder was read (tests check the throttle with it)
+        self._index: _Index | None = None
+        self._scan_lock = threading.Lock()
+        self._last_lookup_scan: float | None = None  # monotonic time of the last rescan an unknown id caused
 
     # ------------------------------------------------------------------------------------ scanning
     def rescan(self) -> None:
+        with self._scan_lock:
+            self._scan_locked()
+
+    def _scan_locked(self) -> None:
         if not self.music_dir.is_dir():
             raise ConfigurationError(f"The music folder {self.music_dir} does not exist or is not a folder.")
         # A folder is an album: tracks of one folder sharing an album artist form one album, named by the
@@ -115,7 +137,8 @@ class LocalFolderProvider:
                 mtime = 0.0
             scanned.setdefault((folder, artist), []).append((path, tags, mtime))
         albums = []
-        self._tracks, self._by_id = {}, {}
+        by_album: dict[str, list[Track]] = {}
+        by_id: dict[str, Track] = {}
         for (folder, album_artist), items in scanned.items():
             album_tags = Counter(t.album for _, t, _ in items if t.album)
             album_name = album_tags.most_common(1)[0][0] if album_tags else (
@@ -137,12 +160,13 @@ class LocalFolderProvider:
                 for path, tags, _ in items
             ]
             tracks.sort(key=lambda t: (t.track_number or 10**6, t.path_or_url))
-            self._tracks[album_id] = tracks
-            self._by_id.update({t.item_id: t for t in tracks})
+            by_album[album_id] = tracks
+            by_id.update({t.item_id: t for t in tracks})
             added = datetime.fromtimestamp(max(m for _, _, m in items), tz=timezone.utc)
             albums.append(Album(id=album_id, name=album_name, artist=album_artist, added_at=added, track_count=len(tracks)))
         albums.sort(key=lambda a: (a.added_at, a.artist, a.name), reverse=True)
-        self._albums = albums
+        self._index = _Index(albums, by_album, by_id)  # one reference swapped: readers see old or new, whole
+        self.scans += 1
 
     def _audio_files(self) -> Iterator[Path]:
         seen: set[str] = set()  # real paths already walked: symlinked folders are followed, loops are not
@@ -167,23 +191,45 @@ class LocalFolderProvider:
         except ValueError:
             return False
 
-    def _ensure_scanned(self) -> None:
-        if self._albums is None:
-            self.rescan()
+    def _snapshot(self) -> _Index:
+        index = self._index
+        if index is None:
+            with self._scan_lock:
+                if self._index is None:  # another thread may have scanned while this one waited
+                    self._scan_locked()
+            index = self._index
+        assert index is not None
+        return index
+
+    def _lookup(self, item_ids: Sequence[str]) -> list[Track]:
+        """The tracks of ``item_ids``; unknown ids make the folder be scanned again (throttled) first."""
+        seen = self._snapshot()
+        if all(i in seen.by_id for i in item_ids):
+            return [seen.by_id[i] for i in item_ids]
+        with self._scan_lock:
+            now = time.monotonic()
+            if self._index is seen and (self._last_lookup_scan is None
+                                        or now - self._last_lookup_scan >= self.rescan_interval_s):
+                self._last_lookup_scan = now
+                log.info("unknown track id(s): scanning %s again", self.music_dir)
+                self._scan_locked()
+            index = self._index  # rescanned here, by the thread this one waited for, or throttled
+        assert index is not None
+        missing = [i for i in item_ids if i not in index.by_id]
+        if missing:
+            raise ProviderRequestError(f"{len(missing)} track id(s) are not in {self.music_dir}, e.g. {missing[0]}.")
+        return [index.by_id[i] for i in item_ids]
 
     # ------------------------------------------------------------------------------------ protocol
     def list_albums(self, limit: int = 0) -> list[Album]:
-        self._ensure_scanned()
-        assert self._albums is not None
-        return list(self._albums[:limit] if limit else self._albums)
+        albums = self._snapshot().albums
+        return list(albums[:limit] if limit else albums)
 
     def list_tracks(self, album: Album) -> list[Track]:
-        self._ensure_scanned()
-        return list(self._tracks.get(album.id, []))
+        return list(self._snapshot().tracks.get(album.id, []))
 
     def track(self, item_id: str) -> Track | None:
-        self._ensure_scanned()
-        return self._by_id.get(item_id)
+        return self._snapshot().by_id.get(item_id)
 
     @contextmanager
     def local_file(self, track: Track) -> Iterator[Path]:
@@ -193,20 +239,23 @@ class LocalFolderProvider:
         yield path
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
-        self._ensure_scanned()
-        missing = [i for i in item_ids if i not in self._by_id]
-        if missing:
-            raise ProviderRequestError(f"{len(missing)} track id(s) are not in {self.music_dir}, e.g. {missing[0]}.")
+        tracks = self._lookup(item_ids)
         self.playlist_dir.mkdir(parents=True, exist_ok=True)
         target = self.playlist_dir / (_file_name(name) + PLAYLIST_EXTENSION)
         lines = ["#EXTM3U", f"#PLAYLIST:{name}"]
-        for item_id in item_ids:
-            t = self._by_id[item_id]
+        for t in tracks:
             lines.append(f"#EXTINF:{int(t.duration or -1)},{t.artist} - {t.title}")
             lines.append(t.path_or_url)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(target)  # atomic: a player never reads half a playlist
+        # a temp file of its own (two threads may write the same playlist), then an atomic rename: a player
+        # never reads half a playlist, and the old file stays whole until the new one replaces it
+        fd, tmp = tempfile.mkstemp(dir=self.playlist_dir, prefix=".playlist-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return target.stem
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
@@ -219,12 +268,16 @@ class LocalFolderProvider:
                 out.append(PlaylistInfo(id=f.stem, name=name, track_count=count))
         return out
 
+    def delete_playlist(self, playlist_id: str) -> None:
+        if not playlist_id or playlist_id != Path(playlist_id).name or playlist_id in (".", ".."):
+            raise ProviderRequestError(f"{playlist_id!r} is not a playlist id of {self.playlist_dir}.")
+        (self.playlist_dir / (playlist_id + PLAYLIST_EXTENSION)).unlink(missing_ok=True)
+
     def delete_playlists(self, suffix: str) -> int:
-        gone = 0
-        for p in self.list_playlists(suffix):
-            (self.playlist_dir / (p.id + PLAYLIST_EXTENSION)).unlink(missing_ok=True)
-            gone += 1
-        return gone
+        doomed = self.list_playlists(suffix)
+        for p in doomed:
+            self.delete_playlist(p.id)
+        return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
         raise HistoryUnsupported(

@@ -3,10 +3,15 @@
 Every call is ``slim.request`` with a command list, e.g. ``["albums", 0, 100, "sort:new"]``; results
 come back in ``*_loop`` lists. Files are fetched from ``/music/{track_id}/download``. Lyrion's JSON-RPC
 has no per-user play history, so sonic fingerprints are not available for it.
+
+``playlists new`` does not make a second playlist of an existing name, so a playlist is replaced by
+building the new one under a temporary name that keeps the suffix (``~<hex>~<name>``), deleting the old
+one, and renaming: a failure before the delete leaves the old playlist whole.
 """
 
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -73,15 +78,18 @@ class LyrionProvider:
             yield path
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
-        for p in self.list_playlists():
-            if p.name == name:
-                self.request("playlists", "delete", f"playlist_id:{p.id}")
-        result = self.request("playlists", "new", f"name:{name}")
-        playlist_id = str(result.get("playlist_id") or result.get("overwritten_playlist_id") or "")
+        old = [p.id for p in self.list_playlists() if p.name == name]
+        building = f"~{secrets.token_hex(4)}~{name}" if old else name
+        result = self.request("playlists", "new", f"name:{building}")
+        playlist_id = str(result.get("playlist_id") or "")
         if not playlist_id:
-            raise ProviderRequestError(f"Lyrion at {self.client.base_url} did not create playlist {name!r}.")
+            raise ProviderRequestError(f"Lyrion at {self.client.base_url} did not create playlist {building!r}.")
         for item_id in item_ids:
             self.request("playlists", "edit", "cmd:add", f"playlist_id:{playlist_id}", f"track_id:{item_id}")
+        if old:
+            for old_id in old:
+                self.delete_playlist(old_id)
+            self.request("playlists", "rename", f"playlist_id:{playlist_id}", f"newname:{name}")
         return playlist_id
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
@@ -89,10 +97,13 @@ class LyrionProvider:
         return [PlaylistInfo(str(p["id"]), p.get("playlist") or "", int(p.get("count") or 0))
                 for p in items if suffix is None or (p.get("playlist") or "").endswith(suffix)]
 
+    def delete_playlist(self, playlist_id: str) -> None:
+        self.request("playlists", "delete", f"playlist_id:{playlist_id}")
+
     def delete_playlists(self, suffix: str) -> int:
         doomed = self.list_playlists(suffix)
         for p in doomed:
-            self.request("playlists", "delete", f"playlist_id:{p.id}")
+            self.delete_playlist(p.id)
         return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:

@@ -2,7 +2,11 @@
 
 Auth: token (``t = md5(password + salt)``, what Navidrome prefers) or password (``p=enc:<hex>``, what
 older servers such as supysonic accept). In ``auto`` mode the first call tries the token and falls back
-to the password on error 10 (missing parameter) or 41 (token auth unsupported), then remembers.
+to the password on error 10 (missing parameter) or 41 (token auth unsupported), then remembers. Request
+threads share one provider: the first call negotiates under a lock while the others wait for its answer,
+so the fallback is decided once.
+Playlists of an existing name are rewritten in place (``createPlaylist`` with ``playlistId``): same id, and
+a failed call leaves the old songs.
 History is per user and only as rich as the server: ``getAlbumList2`` type=frequent plus the songs'
 ``playCount``/``played`` fields (Navidrome fills both).
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -36,6 +41,7 @@ class SubsonicProvider:
         if not url or not user:
             raise ProviderRequestError("The Subsonic provider needs AUDIOMUSE_SUBSONIC_URL and AUDIOMUSE_SUBSONIC_USER.")
         self.user, self.password, self.auth = user, password, auth
+        self._auth_lock = threading.Lock()  # held while "auto" is being settled
         self.client = HttpClient("Subsonic server", url, timeout_s=timeout_s, retries=retries,
                                  setting_hint="AUDIOMUSE_SUBSONIC_URL")
 
@@ -53,15 +59,27 @@ class SubsonicProvider:
         """Call ``/rest/<method>`` and return the ``subsonic-response`` body, raising typed errors."""
         user = creds.user if creds and creds.user else self.user
         password = creds.password if creds and creds.password else self.password
-        mode = "token" if self.auth in ("auto", "token") else "password"
-        body = self._call_once(method, params, mode, user, password)
+        if self.auth == "auto":
+            with self._auth_lock:
+                if self.auth == "auto":  # still undecided once this thread holds the lock: settle it
+                    body = self._negotiate(method, params, user, password)
+                    return self._checked(method, body, user)
+        mode = "token" if self.auth == "token" else "password"
+        return self._checked(method, self._call_once(method, params, mode, user, password), user)
+
+    def _negotiate(self, method: str, params: dict[str, Any] | None, user: str, password: str) -> dict:
+        """Token first; on a fallback code the password, and remember whichever the server took."""
+        body = self._call_once(method, params, "token", user, password)
         error = body.get("error") if body.get("status") != "ok" else None
-        if error and self.auth == "auto" and error.get("code") in FALLBACK_CODES and mode == "token":
+        if error and error.get("code") in FALLBACK_CODES:
             self.auth = "password"
             body = self._call_once(method, params, "password", user, password)
-            error = body.get("error") if body.get("status") != "ok" else None
-        elif not error and self.auth == "auto":
+        elif not error:
             self.auth = "token"
+        return body
+
+    def _checked(self, method: str, body: dict, user: str) -> dict:
+        error = body.get("error") if body.get("status") != "ok" else None
         if error:
             code, message = error.get("code"), error.get("message", "")
             if code in AUTH_CODES:
@@ -113,9 +131,12 @@ class SubsonicProvider:
             yield path
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
-        for p in self.list_playlists():
-            if p.name == name:
-                self.call("deletePlaylist", {"id": p.id})
+        same = [p for p in self.list_playlists() if p.name == name]
+        if same:  # rewrite the first in place (one call: a failure leaves its old songs), drop duplicates
+            self.call("createPlaylist", {"playlistId": same[0].id, "songId": list(item_ids)})
+            for extra in same[1:]:
+                self.delete_playlist(extra.id)
+            return same[0].id
         body = self.call("createPlaylist", {"name": name, "songId": list(item_ids)})
         created = body.get("playlist") or {}
         if created.get("id"):
@@ -129,10 +150,13 @@ class SubsonicProvider:
         return [PlaylistInfo(str(p["id"]), p.get("name", ""), int(p.get("songCount") or 0))
                 for p in items if suffix is None or p.get("name", "").endswith(suffix)]
 
+    def delete_playlist(self, playlist_id: str) -> None:
+        self.call("deletePlaylist", {"id": playlist_id})
+
     def delete_playlists(self, suffix: str) -> int:
         doomed = self.list_playlists(suffix)
         for p in doomed:
-            self.call("deletePlaylist", {"id": p.id})
+            self.delete_playlist(p.id)
         return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:

@@ -1,12 +1,17 @@
-"""Loopback fakes of Jellyfin and Lyrion that answer in their documented formats, serving a real library.
+"""Loopback fakes of Jellyfin, Lyrion and a Subsonic-API server that answer in their documented formats,
+serving a real library.
 
-Only for tests: these servers cannot run here. The library comes from a local folder scan, so downloads
-return real audio bytes.
+Only for tests: Jellyfin and Lyrion cannot run here (supysonic can: tests/providers/test_subsonic.py uses
+the real one; ``FakeSubsonic`` is for what it cannot show, e.g. many threads or a failure on demand). The
+library comes from a local folder scan, so downloads return real audio bytes. ``fail_creates_from = N``
+makes the Nth playlist creation (counting from 1) and every later one answer HTTP 500.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +41,8 @@ class FakeJellyfin(LoopbackServer):
         self.library, self.user_id, self.token = library, user_id, token
         self.playlists: dict[str, tuple[str, list[str]]] = {}
         self.ids = itertools.count(1)
+        self.creates = 0
+        self.fail_creates_from: int | None = None
         self.route("GET", f"/Users/{user_id}/Items", self._guard(self.items))
         self.route("POST", "/Playlists", self._guard(self.create_playlist))
         self.route("DELETE", "/Items/", self._guard(self.delete_item), prefix=True)
@@ -79,6 +86,9 @@ class FakeJellyfin(LoopbackServer):
 
     def create_playlist(self, req: Request) -> Response:
         body = req.json()
+        self.creates += 1
+        if self.fail_creates_from is not None and self.creates >= self.fail_creates_from:
+            return Response(500, b"playlist store is full")
         pid = f"pl{next(self.ids)}"
         self.playlists[pid] = (body["Name"], list(body["Ids"]))
         return Response(200, {"Id": pid})
@@ -101,6 +111,8 @@ class FakeLyrion(LoopbackServer):
         self.library = library
         self.playlists: dict[str, tuple[str, list[str]]] = {}
         self.ids = itertools.count(100)
+        self.creates = 0
+        self.fail_creates_from: int | None = None
         self.route("POST", "/jsonrpc.js", self.jsonrpc)
         self.route("GET", "/music/", self.download, prefix=True)
 
@@ -120,9 +132,20 @@ class FakeLyrion(LoopbackServer):
                     for t in self.library.tracks.get(args.get("album_id", ""), [])]
             result = self._page(rows, cmd, "titles_loop")
         elif name == "playlists" and cmd[1] == "new":
-            pid = str(next(self.ids))
-            self.playlists[pid] = (args["name"], [])
-            result = {"playlist_id": pid}
+            self.creates += 1
+            if self.fail_creates_from is not None and self.creates >= self.fail_creates_from:
+                return Response(500, b"cannot write the playlist folder")
+            existing = next((pid for pid, (n, _ids) in self.playlists.items() if n == args["name"]), None)
+            if existing is not None:  # as Lyrion does: no second playlist of a name, the existing one's id
+                result = {"overwritten_playlist_id": existing}
+            else:
+                pid = str(next(self.ids))
+                self.playlists[pid] = (args["name"], [])
+                result = {"playlist_id": pid}
+        elif name == "playlists" and cmd[1] == "rename":
+            _old, ids = self.playlists[args["playlist_id"]]
+            self.playlists[args["playlist_id"]] = (args["newname"], ids)
+            result = {}
         elif name == "playlists" and cmd[1] == "edit":
             self.playlists[args["playlist_id"]][1].append(args["track_id"])
             result = {}
@@ -144,3 +167,85 @@ class FakeLyrion(LoopbackServer):
     def download(self, req: Request) -> Response:
         track = self.library.track(req.path.split("/")[2])
         return Response(200, Path(track.path_or_url).read_bytes()) if track else Response(404, b"")
+
+
+class FakeSubsonic(LoopbackServer):
+    """A Subsonic-API server (``/rest/<method>``, JSON) over a ``FakeLibrary``. Like supysonic it accepts
+    only password auth (``p=enc:<hex>``) and answers token auth with error 41; ``token_requests`` counts
+    the requests that tried a token. ``delay_s`` slows every answer (so concurrent callers overlap)."""
+
+    def __init__(self, library: FakeLibrary, user: str = "admin", password: str = "secret", delay_s: float = 0.0) -> None:
+        super().__init__()
+        self.library, self.user, self.password, self.delay_s = library, user, password, delay_s
+        self.playlists: dict[str, tuple[str, list[str]]] = {}
+        self.lock = threading.Lock()  # request threads share the counters and playlists
+        self.token_requests = 0
+        self.creates = 0
+        self.fail_creates_from: int | None = None
+        self.route("GET", "/rest/", self.rest, prefix=True)
+
+    def _reply(self, status: int = 200, error: tuple[int, str] | None = None, **body) -> Response:
+        payload = {"status": "failed", "error": {"code": error[0], "message": error[1]}} if error else {"status": "ok", **body}
+        return Response(status, {"subsonic-response": {"version": "1.16.1", **payload}}, delay_s=self.delay_s)
+
+    def rest(self, req: Request) -> Response:
+        if req.arg("t") is not None:
+            with self.lock:
+                self.token_requests += 1
+            return self._reply(error=(41, "Token authentication not supported"))
+        given = req.arg("p", "")
+        password = bytes.fromhex(given[4:]).decode() if given.startswith("enc:") else given
+        if req.arg("u") != self.user or password != self.password:
+            return self._reply(error=(40, "Wrong username or password"))
+        method = req.path[len("/rest/"):].removesuffix(".view")
+        handler = getattr(self, "do_" + method, None)
+        return handler(req) if handler else self._reply(error=(0, f"unknown method {method}"))
+
+    def do_ping(self, req: Request) -> Response:
+        return self._reply()
+
+    def do_getAlbumList2(self, req: Request) -> Response:
+        start, size = int(req.arg("offset", "0")), int(req.arg("size", "10"))
+        rows = [{"id": a.id, "name": a.name, "artist": a.artist, "songCount": len(self.library.tracks.get(a.id, [])),
+                 "created": "2024-01-01T00:00:00Z"} for a in self.library.albums]
+        return self._reply(albumList2={"album": rows[start:start + size]})
+
+    def do_getAlbum(self, req: Request) -> Response:
+        album = next((a for a in self.library.albums if a.id == req.arg("id")), None)
+        if album is None:
+            return self._reply(error=(70, "Album not found"))
+        songs = [{"id": t.item_id, "title": t.title, "artist": t.artist, "album": t.album, "duration": t.duration,
+                  "track": t.track_number, "path": t.path_or_url} for t in self.library.tracks.get(album.id, [])]
+        return self._reply(album={"id": album.id, "name": album.name, "artist": album.artist, "song": songs})
+
+    def do_getPlaylists(self, req: Request) -> Response:
+        with self.lock:
+            rows = [{"id": pid, "name": name, "songCount": len(ids)} for pid, (name, ids) in self.playlists.items()]
+        return self._reply(playlists={"playlist": rows})
+
+    def do_createPlaylist(self, req: Request) -> Response:
+        songs = req.query.get("songId", [])
+        with self.lock:
+            self.creates += 1
+            if self.fail_creates_from is not None and self.creates >= self.fail_creates_from:
+                return Response(500, b"database is locked")
+            if any(self.library.track(s) is None for s in songs):
+                return self._reply(error=(70, "Song not found"))
+            pid = req.arg("playlistId")
+            if pid:  # rewrite in place, keeping the id
+                if pid not in self.playlists:
+                    return self._reply(error=(70, "Playlist not found"))
+                self.playlists[pid] = (self.playlists[pid][0], list(songs))
+                return self._reply()
+            pid = uuid.uuid4().hex
+            self.playlists[pid] = (req.arg("name", ""), list(songs))
+        return self._reply(playlist={"id": pid, "name": req.arg("name"), "songCount": len(songs)})
+
+    def do_deletePlaylist(self, req: Request) -> Response:
+        with self.lock:
+            gone = self.playlists.pop(req.arg("id", ""), None)
+        return self._reply() if gone else self._reply(error=(70, "Playlist not found"))
+
+    def do_download(self, req: Request) -> Response:
+        track = self.library.track(req.arg("id", ""))
+        return Response(200, Path(track.path_or_url).read_bytes()) if track else self._reply(error=(70, "Song not found"))
