@@ -9,6 +9,7 @@ The job itself is the same function the CLI and the ``jobs/`` entry points call 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import ray
@@ -26,24 +27,36 @@ ANALYSIS, CLUSTERING = "analysis", "clustering"
 
 
 class JobRunner:
-    """Detached actor hosting one job; it needs no CPU of its own (the job's workers reserve theirs)."""
+    """Detached actor hosting one job; it needs no CPU of its own (the job's workers reserve theirs).
 
-    def run(self, kind: str, settings: Settings, task_id: str, runner: str, options: Any) -> str:
+    The job starts from the constructor: Ray runs a detached actor's creation even when the process that
+    asked for it (a replica) dies a moment later, whereas a method call queued by that process would die
+    with it. The actor removes itself when the job returns."""
+
+    def __init__(self, kind: str, settings: Settings, task_id: str, runner: str, options: Any):
+        self.task_id = task_id
+        threading.Thread(target=self._run, args=(kind, settings, task_id, runner, options),
+                         name=f"job-{task_id[:8]}", daemon=True).start()
+
+    def _run(self, kind: str, settings: Settings, task_id: str, runner: str, options: Any) -> None:
         try:
             if kind == ANALYSIS:
                 from audiomuse_ray.analysis.run import run_analysis
 
-                return run_analysis(settings, num_recent_albums=options, task_id=task_id, runner=runner).status
-            if kind == CLUSTERING:
+                run_analysis(settings, num_recent_albums=options, task_id=task_id, runner=runner)
+            elif kind == CLUSTERING:
                 from audiomuse_ray.clustering.run import run_clustering
 
-                return run_clustering(settings, options, task_id=task_id, runner=runner).status
-            raise ValueError(f"unknown job kind {kind!r}")
+                run_clustering(settings, options, task_id=task_id, runner=runner)
+            else:
+                raise ValueError(f"unknown job kind {kind!r}")
         except Exception:  # the job has already recorded its failure in the task row
             log.exception("%s job %s failed", kind, task_id)
-            return task_store.FAILURE
         finally:
-            ray.actor.exit_actor()
+            ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+
+    def task(self) -> str:
+        return self.task_id
 
 
 def start_job(settings: Settings, store: Store, kind: str, options: Any) -> str:
@@ -56,9 +69,8 @@ def start_job(settings: Settings, store: Store, kind: str, options: Any) -> str:
     task_store.create_task(store, task_id, kind, status=task_store.PENDING, runner=runner)
     try:
         connect_ray(settings)
-        actor = ray.remote(JobRunner).options(name=name, namespace=JOB_NAMESPACE, lifetime="detached",
-                                              num_cpus=0, max_restarts=0).remote()
-        actor.run.remote(kind, settings, task_id, runner, options)
+        ray.remote(JobRunner).options(name=name, namespace=JOB_NAMESPACE, lifetime="detached", num_cpus=0,
+                                      max_restarts=0).remote(kind, settings, task_id, runner, options)
     except (AudioMuseError, ray.exceptions.RayError, ValueError) as exc:
         task_store.finish_lost(store, task_id, task_store.FAILURE, f"the job could not be started: {exc}")
         raise AudioMuseError(f"The {kind} job could not be started on Ray: {exc}") from exc

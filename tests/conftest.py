@@ -126,6 +126,19 @@ def ray_cluster():
 
 
 @pytest.fixture(scope="session")
+def serve_base(ray_cluster):
+    """One Serve instance on the test cluster for the whole session (starting one costs seconds): HTTP on
+    a free port, an ingress on the head node only (the two nodes share this machine and its ports).
+    Modules deploy their applications under their own route prefixes and delete them when done."""
+    from ray import serve
+
+    port = free_port()
+    serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": port})
+    yield f"http://127.0.0.1:{port}"
+    serve.shutdown()
+
+
+@pytest.fixture(scope="session")
 def analysed_corpus(ray_cluster, corpus, tmp_path_factory):
     """The clip corpus analysed once per session on the Ray cluster: (settings, store, summary)."""
     from audiomuse_ray.analysis.run import run_analysis

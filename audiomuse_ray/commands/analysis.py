@@ -87,6 +87,7 @@ def tasks_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.store import tasks as task_store
 
     store = open_store(settings.database_url)
+    task_store.reap_stale(store, settings.task_stale_s)  # a job whose driver died shows as FAILURE
     if args.task_id:
         rec = task_store.get_task(store, args.task_id)
         if rec is None:
@@ -123,11 +124,21 @@ def _cancel_setup(p: argparse.ArgumentParser) -> None:
 def cancel_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.store import open_store
     from audiomuse_ray.store import tasks as task_store
+    from audiomuse_ray.tasks import cancel_task
 
-    if task_store.request_cancel(open_store(settings.database_url), args.task_id):
-        print(f"cancel requested for {args.task_id}")
+    store = open_store(settings.database_url)
+    before = task_store.get_task(store, args.task_id)
+    outcome = cancel_task(store, args.task_id, settings.task_stale_s)
+    if outcome == "CANCELLING":
+        print(f"cancel requested for {args.task_id}; it stops within a few seconds")
         return 0
-    print(f"{args.task_id} is not running (unknown or already finished)", file=sys.stderr)
+    if outcome == "REVOKED" and before is not None and not before.finished:
+        print(f"{args.task_id} is REVOKED (its driver was no longer running)")
+        return 0
+    if outcome == "UNKNOWN":
+        print(f"no task {args.task_id}", file=sys.stderr)
+    else:
+        print(f"{args.task_id} is not running: it is {outcome}", file=sys.stderr)
     return 1
 
 

@@ -17,6 +17,7 @@ import logging
 import threading
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from ray import serve
 
 from audiomuse_ray.api import guard
@@ -152,7 +153,8 @@ class AudioMuseApi:
     @api.api_route("/api/sonic_fingerprint/generate", methods=["GET", "POST"])
     async def sonic_fingerprint(self, request: Request) -> list:
         params = request.query_params if request.method == "GET" else await _json_body(request)
-        return sim.sonic_fingerprint(self.holder.current(), params, self.provider())
+        # up to ~50 media-server calls: in a worker thread, never on the event loop other requests share
+        return await run_in_threadpool(lambda: sim.sonic_fingerprint(self.holder.current(), params, self.provider()))
 
     @api.get("/api/map")
     def music_map(self, request: Request) -> Response:
@@ -167,7 +169,7 @@ class AudioMuseApi:
     async def create_playlist(self, request: Request) -> JSONResponse:
         body = await _json_body(request)
         name, ids = tasks_api.playlist_request(body)
-        playlist_id = tasks_api.create_playlist(self.store, self.provider(), name, ids)
+        playlist_id = await run_in_threadpool(lambda: tasks_api.create_playlist(self.store, self.provider(), name, ids))
         return JSONResponse({"message": f"Playlist '{name}' created successfully!", "playlist_id": playlist_id},
                             status_code=201)
 
@@ -178,32 +180,32 @@ class AudioMuseApi:
     # ---------------------------------------------------------------------------------- tasks
     @api.get("/api/status/{task_id}")
     def task_status(self, task_id: str) -> JSONResponse:
-        status, body = tasks_api.status(self.store, task_id)
+        status, body = tasks_api.status(self.store, task_id, self.settings.task_stale_s)
         return JSONResponse(body, status_code=status)
 
     @api.post("/api/cancel/{task_id}")
     def cancel(self, task_id: str) -> JSONResponse:
-        status, body = tasks_api.cancel(self.store, task_id)
+        status, body = tasks_api.cancel(self.store, task_id, self.settings.task_stale_s)
         return JSONResponse(body, status_code=status)
 
     @api.get("/api/last_task")
     def last_task(self) -> dict:
-        return tasks_api.last_task(self.store)
+        return tasks_api.last_task(self.store, self.settings.task_stale_s)
 
     @api.get("/api/active_tasks")
     def active_tasks(self) -> dict:
-        return tasks_api.active_task(self.store)
+        return tasks_api.active_task(self.store, self.settings.task_stale_s)
 
     @api.post("/api/analysis/start")
     async def start_analysis(self, request: Request) -> JSONResponse:
         body = await _json_body(request, allow_empty=True)
-        status, reply = tasks_api.start_analysis(self.settings, self.store, body)
+        status, reply = await run_in_threadpool(tasks_api.start_analysis, self.settings, self.store, body)
         return JSONResponse(reply, status_code=status)
 
     @api.post("/api/clustering/start")
     async def start_clustering(self, request: Request) -> JSONResponse:
         body = await _json_body(request, allow_empty=True)
-        status, reply = tasks_api.start_clustering(self.settings, self.store, body)
+        status, reply = await run_in_threadpool(tasks_api.start_clustering, self.settings, self.store, body)
         return JSONResponse(reply, status_code=status)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiomuse_ray.errors import JobAlreadyRunning, TaskCancelled
@@ -25,6 +25,7 @@ from audiomuse_ray.store.schema import task_status
 STARTED, PROGRESS, SUCCESS, FAILURE, REVOKED, PENDING = "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED", "PENDING"
 FINISHED = (SUCCESS, FAILURE, REVOKED)
 ACTIVE = (PENDING, STARTED, PROGRESS)
+PENDING_GRACE_S = 30.0
 MAX_LOG_LINES = 200
 
 
@@ -139,12 +140,19 @@ def heartbeat(store: Store, task_id: str) -> bool:
 
 def reap_stale(store: Store, stale_after_s: float) -> list[str]:
     """Fail every active top-level task (and its unfinished children) whose heartbeat is older than
-    ``stale_after_s``: its driver is gone and it must not block a new start. Returns their ids."""
-    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    ``stale_after_s``: its driver is gone and it must not block a new start. Returns their ids.
+
+    A PENDING task (reserved, its driver not started yet) gets at least ``PENDING_GRACE_S``: starting a
+    Ray actor on a busy cluster can take longer than a heartbeat period."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_after_s)
+    pending_cutoff = now - timedelta(seconds=max(stale_after_s, PENDING_GRACE_S))
     with store.connect() as conn:
         stale = conn.execute(select(task_status.c.task_id, task_status.c.updated_at)
-                             .where(task_status.c.parent_id.is_(None)).where(task_status.c.status.in_(ACTIVE))
-                             .where(task_status.c.updated_at < cutoff)).all()
+                             .where(task_status.c.parent_id.is_(None))
+                             .where(or_(and_(task_status.c.status.in_((STARTED, PROGRESS)), task_status.c.updated_at < cutoff),
+                                        and_(task_status.c.status == PENDING, task_status.c.updated_at < pending_cutoff)))
+                             ).all()
     for task_id, _updated in stale:
         finish_lost(store, task_id, FAILURE, f"driver lost: no heartbeat for over {stale_after_s:g} s")
     return [t for t, _u in stale]

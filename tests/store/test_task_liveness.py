@@ -101,3 +101,13 @@ def test_runner_liveness_is_unknown_where_it_cannot_be_told():
     assert runner_alive(None) is None
     assert runner_alive("process:some-other-host:1") is None
     assert runner_alive(this_process_runner()) is True
+
+
+def test_a_reserved_job_gets_time_to_start(store, monkeypatch):
+    """PENDING (reserved by the API, its actor still starting) is not lost after one heartbeat period."""
+    monkeypatch.setattr(task_store, "PENDING_GRACE_S", 0.8)
+    task_store.create_task(store, "reserved", "analysis", status=task_store.PENDING)
+    time.sleep(0.4)
+    assert task_store.reap_stale(store, 0.2) == []
+    time.sleep(0.6)
+    assert task_store.reap_stale(store, 0.2) == ["reserved"]
