@@ -1,6 +1,8 @@
-"""Analysis speed, measured in one run against a naive baseline and the network-only floor.
+"""Analysis speed, measured in one run against a naive baseline and the network-only floor; or, with
+--memory, whether the workers' memory stays flat over a long run.
 
     .venv/bin/python benchmarks/analysis.py [--corpus DIR] [--tracks N] [--max-seconds 600]
+    .venv/bin/python benchmarks/analysis.py --memory [--corpus DIR] [--min-tracks 300] [--workers 2]
 
 (a) naive: the pipeline as the seed describes it, in a fresh process: librosa.load(sr=16000) with its
     default resampler, librosa.feature.melspectrogram, one onnxruntime call per patch, file after file;
@@ -12,12 +14,18 @@ Prints CPU seconds per minute of analysed audio, tracks per hour (wall clock), a
 between (a)'s and (b)'s embeddings. Uses the full-length corpus (``make_corpus.sh OUT`` without --clip),
 built into ~/.cache/audiomuse-ray/corpus-full on first use; tracks longer than --max-seconds are left out
 so that both pipelines hear the whole of every track.
+
+--memory: the library (default: the 30 s clip corpus the tests use) repeated through symlinks until it
+holds --min-tracks tracks, each repeat in folders of its own so that album and item ids differ; one
+run_analysis with --workers workers; then each worker's resident memory (``rss_mb`` of its album task
+records) after its first album and after its last, and the growth between them (target < 10 %).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
@@ -56,6 +64,16 @@ def full_corpus() -> Path:
         script = next(p for p in (REPO / "shared", REPO.parent / "shared") if (p / "corpus").exists()) / "corpus" / "make_corpus.sh"
         print(f"building the full-length corpus into {out} (several minutes, once)", flush=True)
         subprocess.run(["bash", str(script), str(out)], check=True)
+    return out / "library"
+
+
+def clip_corpus() -> Path:
+    """The corpus of 30 s clips (the tests' ``corpus`` fixture builds the same one)."""
+    out = Path.home() / ".cache" / "audiomuse-ray" / "corpus-clip30"
+    if not (out / "manifest.tsv").exists():
+        script = next(p for p in (REPO / "shared", REPO.parent / "shared") if (p / "corpus").exists()) / "corpus" / "make_corpus.sh"
+        print(f"building the clip corpus into {out} (a minute or two, once)", flush=True)
+        subprocess.run(["bash", str(script), str(out), "--clip", "30"], check=True)
     return out / "library"
 
 
@@ -118,6 +136,74 @@ def run_ours(files: list[Path], workers: int, models_dir: Path) -> dict:
     return {"wall": wall, "cpu": summary.worker_cpu_seconds, "emb": emb, "index_s": summary.index_seconds}
 
 
+def repeat_library(library: Path, out: Path, min_tracks: int) -> tuple[int, int]:
+    """Symlink ``library`` into ``out/rNN/...`` as often as it takes to reach ``min_tracks`` files: every
+    repeat is a new set of album folders, so the provider sees new albums and new item ids. Returns
+    (tracks, repeats)."""
+    from audiomuse_ray.providers.local import AUDIO_EXTENSIONS
+
+    files = sorted(p for p in library.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise SystemExit(f"no audio files under {library}")
+    repeats = max(1, math.ceil(min_tracks / len(files)))
+    for r in range(repeats):
+        for f in files:
+            link = out / f"r{r:02d}" / f.relative_to(library)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(f.resolve(), link)
+    return len(files) * repeats, repeats
+
+
+def run_memory(library: Path, min_tracks: int, workers: int, models_dir: Path) -> dict:
+    """One analysis run over the repeated library; each worker's RSS after its first and its last album,
+    read from the album task records the driver writes (``worker``, ``rss_mb``)."""
+    import ray
+    from audiomuse_ray.analysis.run import run_analysis
+    from audiomuse_ray.settings import Settings
+    from audiomuse_ray.store import open_store
+    from audiomuse_ray.store import tasks as task_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        music = Path(tmp) / "library"
+        n_tracks, repeats = repeat_library(library, music, min_tracks)
+        print(f"memory: {n_tracks} tracks ({repeats} repeats of {library}), {workers} workers", flush=True)
+        settings = Settings.load({}, data_dir=str(Path(tmp) / "data"), music_dir=str(music), models_dir=str(models_dir))
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        try:
+            store = open_store(settings.database_url)
+            t0 = time.monotonic()
+            summary = run_analysis(settings, workers=workers, store=store)
+            wall = time.monotonic() - t0
+            albums = [c for c in task_store.children(store, summary.task_id) if c.status == task_store.SUCCESS]
+            store.dispose()
+        finally:
+            ray.shutdown()
+    if any("rss_mb" not in c.details for c in albums):
+        raise SystemExit("the album task records carry no 'rss_mb': analysis/run.py must store AlbumResult.rss_bytes")
+    by_worker: dict[str, list] = {}
+    for c in sorted(albums, key=lambda c: c.updated_at):  # in the order the albums finished
+        by_worker.setdefault(c.details["worker"], []).append(c)
+    per_worker = {}
+    for name, done in by_worker.items():
+        first, last = done[0].details["rss_mb"], done[-1].details["rss_mb"]
+        per_worker[name] = {"albums": len(done), "tracks": sum(c.details["analysed"] + c.details["failed"] for c in done),
+                            "first_mb": first, "end_mb": last, "max_mb": max(c.details["rss_mb"] for c in done),
+                            "growth": (last - first) / first if first else float("nan")}
+    return {"tracks": n_tracks, "analysed": summary.analysed, "failed": summary.failed, "albums": len(albums),
+            "wall_s": wall, "workers": per_worker}
+
+
+def print_memory(mem: dict) -> None:
+    print(f"\n{mem['analysed']} of {mem['tracks']} tracks analysed ({mem['failed']} failed) in {mem['albums']} albums, "
+          f"{mem['wall_s']:.0f} s")
+    print(f"{'worker':<20} {'albums':>6} {'tracks':>6} {'RSS after 1st album':>20} {'at the end':>11} {'max':>9} {'growth':>8}")
+    for name, w in mem["workers"].items():
+        print(f"{name:<20} {w['albums']:>6} {w['tracks']:>6} {w['first_mb']:>17.1f} MB {w['end_mb']:>8.1f} MB "
+              f"{w['max_mb']:>6.1f} MB {w['growth']:>+7.1%}")
+    worst = max(w["growth"] for w in mem["workers"].values())
+    print(f"largest growth {worst:+.1%}   (target < 10 %)")
+
+
 def run_floor(files: list[Path], models_dir: Path) -> dict:
     from audiomuse_ray.analysis import audio
     from audiomuse_ray.analysis.models import load_models
@@ -172,12 +258,23 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=None, help="a library folder (default: the full-length corpus)")
+    parser.add_argument("--corpus", type=Path, default=None, help="a library folder (default: the full-length corpus; the clips with --memory)")
     parser.add_argument("--tracks", type=int, default=0, help="use N tracks spread over the library (0 = all)")
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--memory", action="store_true",
+                        help="measure the workers' memory over a long run instead of the speed (default corpus: clips)")
+    parser.add_argument("--min-tracks", type=int, default=300, help="--memory: repeat the library up to this many tracks")
+    parser.add_argument("--workers", type=int, default=2, help="--memory: analysis workers")
     args = parser.parse_args()
+
+    if args.memory:
+        mem = run_memory(args.corpus or clip_corpus(), args.min_tracks, args.workers, args.models_dir)
+        print_memory(mem)
+        if args.json:
+            args.json.write_text(json.dumps(mem, indent=2))
+        return 0
 
     library = args.corpus or full_corpus()
     tracks = pick_tracks(library, args.tracks, args.max_seconds)

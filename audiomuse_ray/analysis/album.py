@@ -7,6 +7,9 @@ driver, one transaction per album). A track that cannot be analysed becomes an `
 from __future__ import annotations
 
 import logging
+import os
+import resource
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -34,6 +37,18 @@ class AlbumResult:
     seconds: float = 0.0  # wall clock in the worker
     cpu_seconds: float = 0.0  # CPU time of the worker process for this album
     worker: str = ""
+    rss_bytes: int = 0  # the worker's resident memory after this album: flat from album to album, or a leak
+
+
+def resident_bytes() -> int:
+    """This process's resident set size now, from ``/proc/self/statm``; where there is no /proc, the
+    peak (``ru_maxrss``), which can only overstate a growth, never hide one."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def to_row(track: Track, analysis: TrackAnalysis) -> TrackRow:
@@ -61,4 +76,5 @@ def analyse_album(job: AlbumJob, models: MusicnnModels, provider: MediaProvider,
             log.exception("unexpected failure on %s", track.path_or_url)
             errors.append(ErrorRow(track.item_id, track.path_or_url, "InternalError",
                                    f"{type(exc).__name__}: {exc} (unexpected; please report it)", models.version))
-    return AlbumResult(job.album.id, rows, errors, time.monotonic() - started, time.process_time() - cpu_started, worker)
+    return AlbumResult(job.album.id, rows, errors, time.monotonic() - started, time.process_time() - cpu_started, worker,
+                       resident_bytes())
