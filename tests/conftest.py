@@ -125,6 +125,23 @@ def ray_cluster():
     cluster.shutdown()
 
 
+def wait_until_routed(url: str, timeout_s: float = 30.0) -> None:
+    """Serve reports an application ready a moment before its ingress routes the new prefix."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer 200 within {timeout_s:g} s")
+
+
 @pytest.fixture(scope="session")
 def serve_base(ray_cluster):
     """One Serve instance on the test cluster for the whole session (starting one costs seconds): HTTP on

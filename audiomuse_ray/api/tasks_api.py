@@ -29,8 +29,11 @@ def playlist_request(body: Mapping[str, Any]) -> tuple[str, list[str]]:
     name = str(body.get("playlist_name") or "").strip()
     if not name:
         raise BadRequest("Missing 'playlist_name'")
+    raw = body.get("track_ids") or []
+    if not isinstance(raw, list):
+        raise BadRequest("'track_ids' must be a list of item ids (or of objects with an 'item_id')")
     ids: list[str] = []
-    for t in body.get("track_ids") or []:
+    for t in raw:
         item_id = str(t.get("item_id", "")) if isinstance(t, Mapping) else str(t)
         if item_id and item_id not in ids:
             ids.append(item_id)

@@ -20,7 +20,7 @@ from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store import tracks as track_store
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_until_routed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 STALE_S = 3.0  # the service's default is 60 s; short here so the test waits seconds, not minutes
@@ -98,13 +98,6 @@ def test_a_sigkilled_cli_driver_is_failed_and_a_new_run_skips_its_albums(ray_clu
     store.dispose()
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def serve_replica_names(app: str) -> list[str]:
     import ray
 
@@ -121,8 +114,7 @@ def jobs_app(serve_base, corpus, tmp_path):
 
     settings = fresh_settings(corpus, tmp_path)
     serve.run(build(settings, reload_interval_s=60.0, num_cpus=0), name="jobs", route_prefix="/jobs")
-    # Serve says "ready" a moment before the ingress routes the new prefix
-    wait_for(lambda: _answers(serve_base + "/jobs/api/active_tasks"), 30, "the /jobs routes")
+    wait_until_routed(serve_base + "/jobs/api/active_tasks")
     store = open_store(settings.database_url)
     yield serve_base + "/jobs", settings, store
     store.dispose()

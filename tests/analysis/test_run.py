@@ -165,3 +165,25 @@ def test_a_node_killed_mid_job_loses_nothing(ray_cluster, corpus, tmp_path):
     assert sum(k.details["analysed"] for k in kids) == 72  # each album counted (written) once
     assert len(ray.nodes()) >= 2
     store.dispose()
+
+
+def test_a_worker_that_cannot_start_fails_the_job_at_once_with_its_error(ray_cluster, corpus, tmp_path):
+    """A node whose model file is broken (the manifest the driver reads is fine): the workers die in
+    their constructor, and the job says why at once instead of waiting for CPUs that will never come."""
+    from audiomuse_ray.errors import AudioMuseError
+
+    models = tmp_path / "models"
+    shutil.copytree(REPO / "models", models, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (models / "msd-musicnn.onnx").write_bytes(b"this is not an ONNX model")
+    library = tmp_path / "library"
+    shutil.copytree(corpus / "library" / "Planet Blupi", library / "Planet Blupi")
+    settings = make_settings(tmp_path, library).replace(models_dir=str(models))
+    store = open_store(settings.database_url)
+    started = time.monotonic()
+    with pytest.raises(AudioMuseError, match="analysis worker failed to start") as err:
+        run_analysis(settings, store=store)
+    assert time.monotonic() - started < 60  # it used to wait 120 s, then blame the cluster's CPUs
+    assert "CPU" not in str(err.value) and ("onnx" in str(err.value).lower() or "protobuf" in str(err.value).lower())
+    task = task_store.recent_tasks(store, 1)[0]
+    assert task.status == task_store.FAILURE and "failed to start" in task.details["error"]
+    store.dispose()

@@ -9,25 +9,24 @@ import pytest
 import requests
 
 from audiomuse_ray.store import tracks as track_store
-from tests.conftest import free_port
+from tests.conftest import wait_until_routed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def served(analysed_corpus):
+def served(analysed_corpus, serve_base):
     """One app over the analysed corpus whose settings pick Subsonic but give no URL."""
     from ray import serve
 
     from audiomuse_ray.serve.app import build
 
     settings, store, _summary = analysed_corpus
-    port = free_port()
-    serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": port})
     unconfigured = settings.replace(provider="subsonic", subsonic_url="", subsonic_user="")
-    serve.run(build(unconfigured, reload_interval_s=60.0, num_cpus=0), name="errors", route_prefix="/")
-    yield f"http://127.0.0.1:{port}", store
-    serve.shutdown()
+    serve.run(build(unconfigured, reload_interval_s=60.0, num_cpus=0), name="errors", route_prefix="/errors")
+    wait_until_routed(serve_base + "/errors/api/active_tasks")
+    yield serve_base + "/errors", store
+    serve.delete("errors")
 
 
 def seed_id(store) -> str:

@@ -15,7 +15,7 @@ from audiomuse_ray.similarity.rebuild import rebuild_index
 from audiomuse_ray.similarity.similar import mood_distance
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tracks as track_store
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, wait_until_routed
 from tests.fakes.music_servers import FakeJellyfin, FakeLibrary
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,17 +32,14 @@ def jellyfin(corpus, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def served(analysed_corpus, jellyfin, tmp_path_factory):
-    """Three apps on one Serve proxy: the main one (local provider), a Jellyfin-backed one with an API
-    token under /jf, and one over an empty database under /empty."""
+def served(analysed_corpus, jellyfin, tmp_path_factory, serve_base):
+    """Three apps on the session's Serve: the main one (local provider), a Jellyfin-backed one with an
+    API token under /jf, and one over an empty database under /empty."""
     from ray import serve
 
     from audiomuse_ray.serve.app import build
 
     settings, store, _summary = analysed_corpus
-    port = free_port()
-    # one ingress for the whole test cluster: its two nodes share this machine, so they cannot each bind the port
-    serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": port})
     jf = settings.replace(provider="jellyfin", jellyfin_url=jellyfin.url, jellyfin_user_id="u1",
                           jellyfin_token="key", api_token=TOKEN)
     empty_dir = tmp_path_factory.mktemp("empty")
@@ -50,8 +47,10 @@ def served(analysed_corpus, jellyfin, tmp_path_factory):
     serve.run(build(settings, reload_interval_s=1.0, num_cpus=0), name="audiomuse", route_prefix="/")
     serve.run(build(jf, reload_interval_s=1.0, num_cpus=0), name="jf", route_prefix="/jf")
     serve.run(build(empty, reload_interval_s=1.0, num_cpus=0), name="empty", route_prefix="/empty")
-    yield f"http://127.0.0.1:{port}", settings, store
-    serve.shutdown()
+    wait_until_routed(serve_base + "/empty/api/active_tasks")
+    yield serve_base, settings, store
+    for name in ("audiomuse", "jf", "empty"):
+        serve.delete(name)
 
 
 def ids_by_title(store) -> dict[str, str]:
