@@ -12,7 +12,7 @@ from audiomuse_ray.clustering.options import (
     ClusteringOptions, build_options, fit_range, fit_to_library, options_from_json,
 )
 from audiomuse_ray.commands.clustering import add_clustering_arguments, options_from_args
-from audiomuse_ray.errors import BadRequest
+from audiomuse_ray.errors import BadRequest, ConfigurationError
 from audiomuse_ray.settings import Settings
 from tests.conftest import REPO
 
@@ -101,3 +101,13 @@ def test_a_big_library_keeps_the_requested_range():
     assert fitted == opts and note == "10000 tracks: clusters 40–100 as requested"
     kept, note = fit_to_library(build_options(fit_to_library=False), 72)
     assert kept.search.num_clusters == (40, 100) and "as requested (fitting turned off)" in note
+
+
+def test_the_cluster_job_takes_typed_settings_flags_too():
+    spec = importlib.util.spec_from_file_location("cluster_job_settings", REPO / "jobs" / "cluster.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    options, settings = module.parse(["--runs", "10", "--explorers", "3", "--http-retries", "5"])
+    assert (options.search.runs, options.explorers, settings.http_retries) == (10, 3, 5)
+    with pytest.raises(ConfigurationError, match="AUDIOMUSE_HTTP_RETRIES"):
+        module.parse(["--http-retries", "five"])
