@@ -137,3 +137,15 @@ class JobAlreadyRunning(AudioMuseError):
     def __init__(self, message: str, task_id: str | None = None):
         super().__init__(message)
         self.task_id = task_id
+
+
+class UnknownArtist(AudioMuseError):
+    """An artist name or media-server artist id matched no analysed artist."""
+
+    http_status = 404
+
+
+class UnknownUser(AudioMuseError):
+    """A user name or id matched no user of the media server."""
+
+    http_status = 404

@@ -58,6 +58,7 @@ def to_row(track: Track, analysis: TrackAnalysis) -> TrackRow:
         mood_vector=analysis.top_tags(), energy=analysis.energy, other_features=analysis.moods,
         duration=analysis.duration, path_or_url=track.path_or_url, model_version=analysis.model_version,
         embedding=analysis.embedding, tags=analysis.tag_vector(list(analysis.tags)),
+        artist_id=track.artist_id or None,
     )
 
 

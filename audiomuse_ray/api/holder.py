@@ -16,7 +16,8 @@ from audiomuse_ray.errors import IndexNotBuilt
 from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.similarity.library import Library, load_library
 from audiomuse_ray.similarity.projection import map_payloads
-from audiomuse_ray.similarity.rebuild import ensure_projection
+from audiomuse_ray.similarity.artists import ArtistIndex
+from audiomuse_ray.similarity.rebuild import ensure_artist_index, ensure_projection
 from audiomuse_ray.similarity.search import SearchIndex
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import indexes
@@ -30,6 +31,7 @@ class Snapshot:
     search: SearchIndex
     maps: dict[int, bytes]  # percent -> gzipped JSON
     map_method: str
+    artists: ArtistIndex | None = None  # built with the same index version
 
 
 class LibraryHolder:
@@ -63,7 +65,9 @@ class LibraryHolder:
             items = [{"item_id": m.item_id, "title": m.title, "artist": m.author, "mood_vector": m.top_tag}
                      for m in library.meta]
             library.projection, library.projection_method = coords, method
-            self._snapshot = Snapshot(library, SearchIndex(library.meta), map_payloads(items, coords, method), method)
+            artists = ensure_artist_index(self.store, library)
+            self._snapshot = Snapshot(library, SearchIndex(library.meta), map_payloads(items, coords, method), method,
+                                      artists)
             log.info("loaded similarity index version %s (%d tracks)", newest, library.size)
             return True
 

@@ -14,14 +14,15 @@ import numpy as np
 
 from audiomuse_ray.api.holder import Snapshot
 from audiomuse_ray.api.params import BadRequest, flag, integer, number, text
-from audiomuse_ray.errors import UnknownTrack
+from audiomuse_ray.errors import IndexNotBuilt, UnknownTrack
 from audiomuse_ray.providers.base import MediaProvider, UserCredentials
 from audiomuse_ray.similarity import alchemy as alchemy_core
+from audiomuse_ray.similarity.artists import ArtistProfile
 from audiomuse_ray.similarity.fingerprint import DEFAULT_NEIGHBOURS, TOP_N_SONGS, fingerprint
 from audiomuse_ray.similarity.library import ANGULAR, Library, normalise
 from audiomuse_ray.similarity.path import PathOptions, find_path
 from audiomuse_ray.similarity.projection import PERCENTS, project_pca
-from audiomuse_ray.similarity.similar import SimilarOptions, similar_tracks
+from audiomuse_ray.similarity.similar import SimilarOptions, farthest, similar_tracks
 
 
 def search(snap: Snapshot, p: Mapping[str, Any]) -> list[dict]:
@@ -64,6 +65,15 @@ def track(snap: Snapshot, p: Mapping[str, Any]) -> dict:
     return snap.library.meta[snap.library.row(text(p, "item_id"))].row()
 
 
+def max_distance(snap: Snapshot, p: Mapping[str, Any]) -> dict:
+    """How far the farthest track is from ``item_id`` (plugins scale similar-track distances by it)."""
+    if not text(p, "item_id"):
+        raise BadRequest("Missing 'item_id' parameter.")
+    lib = snap.library
+    far, dist = farthest(lib, lib.row(text(p, "item_id")))
+    return {"max_distance": dist, "farthest_item_id": lib.meta[far].item_id}
+
+
 def path(snap: Snapshot, p: Mapping[str, Any], metric: str = ANGULAR) -> dict:
     lib = snap.library
     start_id, end_id = text(p, "start_song_id"), text(p, "end_song_id")
@@ -83,39 +93,63 @@ def alchemy(snap: Snapshot, body: Mapping[str, Any], metric: str = ANGULAR, seed
     if not isinstance(items, list):
         raise BadRequest("Invalid request")
     add, sub = [], []
+    add_artists: list[ArtistProfile] = []
+    sub_artists: list[ArtistProfile] = []
     for item in items:
-        if not isinstance(item, Mapping) or str(item.get("type", "song")).lower() != "song":
-            raise BadRequest("Invalid request: only items of type 'song' are supported.")
-        row = lib.row(str(item.get("id", "")))
-        (sub if str(item.get("op", "ADD")).upper() == "SUBTRACT" else add).append(row)
-    if not add:
+        kind = str(item.get("type", "song")).lower() if isinstance(item, Mapping) else ""
+        if kind not in ("song", "artist"):
+            raise BadRequest("Invalid request: items must be of type 'song' or 'artist'.")
+        subtract = str(item.get("op", "ADD")).upper() == "SUBTRACT"
+        if kind == "artist":
+            if snap.artists is None:
+                raise IndexNotBuilt("The artist index is not built yet: run the analysis first.")
+            (sub_artists if subtract else add_artists).append(snap.artists.find(str(item.get("id", ""))))
+        else:
+            (sub if subtract else add).append(lib.row(str(item.get("id", ""))))
+    if not add and not add_artists:
         raise BadRequest("Invalid request")
     n = integer(body, "n", alchemy_core.DEFAULT_N, lo=1, hi=alchemy_core.MAX_N)
     temperature = number(body, "temperature", 1.0)
     subtract_distance = number(body, "subtract_distance", None, lo=0.0)
     rng = np.random.default_rng(integer(body, "seed", seed, lo=0))
     res = alchemy_core.alchemy(lib, add, sub, n=n, temperature=temperature, subtract_distance=subtract_distance,
-                               metric=metric, rng=rng)
-    coords, method = _coords_for(lib, [r for r, _ in res.results] + [r for r, _ in res.filtered_out] + add + sub)
+                               metric=metric, rng=rng, add_anchors=_anchors(add_artists),
+                               subtract_anchors=_anchors(sub_artists))
+    artist_rows = [r for a in add_artists + sub_artists for r in a.rows]
+    coords, method = _coords_for(lib, [r for r, _ in res.results] + [r for r, _ in res.filtered_out] + add + sub
+                                 + artist_rows)
 
     def point(r: int, extra: dict | None = None) -> dict:
         return {**lib.meta[r].row(), **(extra or {}), "embedding_2d": coords[r]}
 
-    def centroid(rows: list[int]) -> list[float] | None:
-        return [float(x) for x in np.mean([coords[r] for r in rows], axis=0)] if rows else None
+    def centroid(rows: list[int], artists: list[ArtistProfile] = ()) -> list[float] | None:
+        points = [coords[r] for r in rows] + [artist_point(a)["embedding_2d"] for a in artists]
+        return [float(x) for x in np.mean(points, axis=0)] if points else None
+
+    def artist_point(a: ArtistProfile) -> dict:
+        xy = np.mean([coords[r] for r in a.rows], axis=0)
+        return {"item_id": a.artist_id or a.name, "title": a.name, "author": a.name, "type": "artist",
+                "embedding_2d": [round(float(x), 4) for x in xy]}
 
     return {
         "results": [point(r, {"distance": d}) for r, d in res.results],
         "filtered_out": [point(r, {"distance": d}) for r, d in res.filtered_out],
-        "centroid_2d": centroid(add),
-        "add_centroid_2d": centroid(add),
-        "subtract_centroid_2d": centroid(sub),
+        "centroid_2d": centroid(add, add_artists),
+        "add_centroid_2d": centroid(add, add_artists),
+        "subtract_centroid_2d": centroid(sub, sub_artists),
         "add_centroid_vector": [float(x) for x in res.add_centroid],
         "subtract_centroid_vector": None if res.subtract_centroid is None else [float(x) for x in res.subtract_centroid],
-        "add_points": [{**_point_ref(lib, r), "type": "song", "embedding_2d": coords[r]} for r in add],
-        "sub_points": [{**_point_ref(lib, r), "type": "song", "embedding_2d": coords[r]} for r in sub],
+        "add_points": [{**_point_ref(lib, r), "type": "song", "embedding_2d": coords[r]} for r in add]
+        + [artist_point(a) for a in add_artists],
+        "sub_points": [{**_point_ref(lib, r), "type": "song", "embedding_2d": coords[r]} for r in sub]
+        + [artist_point(a) for a in sub_artists],
         "projection": method,
     }
+
+
+def _anchors(artists: list[ArtistProfile]) -> list[tuple[np.ndarray, float]]:
+    """An artist weighs as much as one song: its components' centroids, weighted by their share."""
+    return [(a.centroids[c], float(a.weights[c])) for a in artists for c in range(len(a.weights))]
 
 
 def _point_ref(lib: Library, r: int) -> dict:

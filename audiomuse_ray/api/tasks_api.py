@@ -157,3 +157,26 @@ def clustering_options(settings: Settings, body: Mapping[str, Any]):
 def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
     """Start a clustering in a detached Ray actor; 409 while another clustering runs."""
     return _start(settings, store, "clustering", CLUSTERING_TASK_TYPE, clustering_options(settings, body))
+
+
+def matches_type(task_type: str, prefix: str) -> bool:
+    """Whether a stored task type is meant by AudioMuse-AI's ``task_type_prefix``: ours are stored as
+    "analysis"/"clustering" and shown as "main_analysis"/"main_clustering", so either spelling counts."""
+    prefix = prefix.strip().lower()
+    return bool(prefix) and (task_type.lower().startswith(prefix) or f"main_{task_type.lower()}".startswith(prefix))
+
+
+def cancel_all(store: Store, prefix: str, stale_after_s: float) -> tuple[int, dict]:
+    """Cancel every active top-level task whose type matches ``prefix``; 404 when none is active."""
+    task_store.reap_stale(store, stale_after_s)
+    active = [t for t in task_store.recent_tasks(store, 1000, active_only=True) if matches_type(t.task_type, prefix)]
+    if not active:
+        message = f"No active tasks of type '{prefix}' found to cancel."
+        return 404, {"error": message, "message": message, "cancelled_main_tasks": []}
+    jobs = 0
+    for t in active:
+        jobs += 1 + sum(1 for c in task_store.children(store, t.task_id) if not c.finished)
+        cancel_task(store, t.task_id, stale_after_s)
+    return 200, {"message": f"Cancellation initiated for {len(active)} main tasks of type '{prefix}' and their "
+                            f"children. Total jobs affected: {jobs}.",
+                 "cancelled_main_tasks": [t.task_id for t in active]}

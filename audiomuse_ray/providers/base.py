@@ -37,6 +37,7 @@ class Track:
     duration: float | None = None
     track_number: int | None = None
     genre: str | None = None
+    artist_id: str = ""  # the server's id of ``artist`` (empty when the server gives none)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from audiomuse_ray.errors import ProviderError, ProviderRequestError
+from audiomuse_ray.errors import ProviderError, ProviderRequestError, UnknownUser
 from audiomuse_ray.providers.base import (
     Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials, parse_iso_time,
 )
@@ -60,7 +60,8 @@ class JellyfinProvider:
 
     def list_tracks(self, album: Album) -> list[Track]:
         items = self._items(self.user_id, {"ParentId": album.id, "IncludeItemTypes": "Audio", "Recursive": "true",
-                                           "SortBy": "ParentIndexNumber,IndexNumber,SortName", "Fields": "Path,Genres"})
+                                           "SortBy": "ParentIndexNumber,IndexNumber,SortName",
+                                           "Fields": "Path,Genres,ArtistItems"})
         return [_track(i, album) for i in items]
 
     @contextmanager
@@ -101,8 +102,23 @@ class JellyfinProvider:
             self.delete_playlist(p.id)
         return len(doomed)
 
+    def resolve_user(self, identifier: str) -> str:
+        """The user id for ``identifier``, a user name (what the Jellyfin plugin's scheduled fingerprint task
+        sends) or an id. Names are looked up in ``/Users`` with the configured API key, case-insensitively."""
+        identifier = identifier.strip()
+        if not identifier:
+            return self.user_id
+        if _looks_like_id(identifier):
+            return identifier
+        users = [u for u in self.client.get_json("Users") or [] if isinstance(u, dict) and u.get("Id")]
+        for u in users:
+            if str(u.get("Name") or "").casefold() == identifier.casefold() or str(u["Id"]) == identifier:
+                return str(u["Id"])
+        raise UnknownUser(f"Jellyfin at {self.client.base_url} has no user named {identifier!r}: send a user "
+                          "name or id that exists there.")
+
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
-        user_id = user.user if user and user.user else self.user_id
+        user_id = self.resolve_user(user.user if user else "")
         client = self.client
         if user and user.token:
             client = self._client(self.client.base_url, user.token, self.client.timeout_s, self.client.retries)
@@ -138,5 +154,19 @@ def _track(i: dict, album: Album) -> Track:
         duration=ticks / TICKS_PER_SECOND if ticks else None,
         track_number=i.get("IndexNumber"),
         genre=(i.get("Genres") or [None])[0],
+        artist_id=_artist_id(i, artists[0] if artists else ""),
     )
+
+
+def _looks_like_id(text: str) -> bool:
+    """Jellyfin's ids are GUIDs, sent with or without dashes."""
+    hex_digits = text.replace("-", "")
+    return len(hex_digits) == 32 and all(c in "0123456789abcdefABCDEF" for c in hex_digits)
+
+
+def _artist_id(i: dict, name: str) -> str:
+    """The id of the artist item named ``name`` (``ArtistItems``), else of the first one; "" without any."""
+    items = [a for a in i.get("ArtistItems") or [] if isinstance(a, dict) and a.get("Id")]
+    named = [a for a in items if a.get("Name") == name]
+    return str((named or items or [{"Id": ""}])[0]["Id"])
 

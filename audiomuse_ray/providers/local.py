@@ -42,6 +42,11 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
+def artist_id(name: str) -> str:
+    """A folder has no artist ids: one from the name, case- and space-insensitive, so "ABBA " is "abba"."""
+    return stable_id("artist", " ".join(name.casefold().split()))
+
+
 @dataclass(frozen=True)
 class FileTags:
     title: str | None = None
@@ -156,6 +161,7 @@ class LocalFolderProvider:
                     duration=tags.duration,
                     track_number=tags.track_number,
                     genre=tags.genre,
+                    artist_id=artist_id(tags.artist or album_artist),
                 )
                 for path, tags, _ in items
             ]

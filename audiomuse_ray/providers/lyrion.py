@@ -60,14 +60,14 @@ class LyrionProvider:
                       added_at=None, track_count=None) for a in items]
 
     def list_tracks(self, album: Album) -> list[Track]:
-        items = self._paged("titles", "titles_loop", f"album_id:{album.id}", "sort:tracknum", "tags:aldtug")
+        items = self._paged("titles", "titles_loop", f"album_id:{album.id}", "sort:tracknum", "tags:aldtugs")
         return [
             Track(item_id=str(t["id"]), title=t.get("title") or "", artist=t.get("artist") or album.artist,
                   album=t.get("album") or album.name, album_artist=album.artist,
                   path_or_url=t.get("url") or f"lyrion:{t['id']}", album_id=album.id,
                   duration=float(t["duration"]) if t.get("duration") else None,
                   track_number=int(t["tracknum"]) if str(t.get("tracknum", "")).isdigit() else None,
-                  genre=t.get("genre"))
+                  genre=t.get("genre"), artist_id=str(t.get("artist_id") or ""))
             for t in items
         ]
 

@@ -190,5 +190,6 @@ def _track(s: dict, *, album_artist: str, album_id: str) -> Track:
         duration=float(s["duration"]) if s.get("duration") else None,
         track_number=s.get("track"),
         genre=s.get("genre"),
+        artist_id=str(s.get("artistId") or ""),
     )
 

@@ -9,6 +9,7 @@ without replacement with probabilities ``softmax(-distance / temperature)``, in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -37,14 +38,29 @@ def softmax_sample(distances: np.ndarray, n: int, temperature: float, rng: np.ra
     return [int(i) for i in rng.choice(len(p), size=n, replace=False, p=p)]
 
 
+Anchor = tuple[np.ndarray, float]  # (vector, weight): a song is (its embedding, 1), an artist its components
+
+
+def weighted_centroid(lib: Library, rows: Sequence[int], anchors: Sequence[Anchor] = ()) -> np.ndarray | None:
+    """Mean of the songs' embeddings (weight 1 each) and the anchors' vectors (their weights)."""
+    vectors = [lib.vectors[r] for r in rows] + [np.asarray(v, np.float32) for v, _w in anchors]
+    weights = [1.0] * len(rows) + [float(w) for _v, w in anchors]
+    if not vectors or sum(weights) <= 0:
+        return None
+    return np.average(np.stack(vectors), axis=0, weights=weights).astype(np.float32)
+
+
 def alchemy(lib: Library, add_rows: list[int], subtract_rows: list[int] = (), *, n: int = DEFAULT_N,
             temperature: float = 1.0, subtract_distance: float | None = None, metric: str = ANGULAR,
-            rng: np.random.Generator | None = None) -> AlchemyResult:
-    if not add_rows:
-        raise ValueError("alchemy needs at least one ADD song")
+            rng: np.random.Generator | None = None, add_anchors: Sequence[Anchor] = (),
+            subtract_anchors: Sequence[Anchor] = ()) -> AlchemyResult:
+    """``add_anchors``/``subtract_anchors`` mix weighted vectors (an artist's components) into the
+    centroids beside the songs; only songs are excluded from the results as seeds."""
+    add_c = weighted_centroid(lib, add_rows, add_anchors)
+    if add_c is None:
+        raise ValueError("alchemy needs at least one ADD song or artist")
     n = max(1, min(int(n), MAX_N))
-    add_c = lib.vectors[add_rows].mean(axis=0)
-    sub_c = lib.vectors[list(subtract_rows)].mean(axis=0) if subtract_rows else None
+    sub_c = weighted_centroid(lib, list(subtract_rows), subtract_anchors)
     seeds = set(add_rows) | set(subtract_rows)
     rows, _ = lib.neighbours(add_c, 3 * n + len(seeds))
     candidates = [int(r) for r in rows if int(r) not in seeds][: 3 * n]

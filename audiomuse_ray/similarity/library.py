@@ -31,6 +31,7 @@ class TrackMeta:
     album_artist: str
     moods: dict[str, float] = field(default_factory=dict)  # other_features
     top_tag: str = "unknown"  # first label of mood_vector
+    artist_id: str = ""  # the media server's id of ``author`` (empty when unknown)
 
     def row(self) -> dict:
         return {"item_id": self.item_id, "title": self.title, "author": self.author,
@@ -72,6 +73,11 @@ class Library:
     @property
     def size(self) -> int:
         return len(self.meta)
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """(n,) length of each row of ``vectors``, computed once per snapshot."""
+        return np.maximum(np.linalg.norm(self.vectors, axis=1), 1e-12)
 
     def row(self, item_id: str) -> int:
         try:
@@ -121,5 +127,6 @@ def load_library(store: Store, params: IndexParams = IndexParams(), version: int
             item_id=item_id, title=(t.title if t else "") or "", author=(t.author if t else "") or "",
             album=(t.album if t else "") or "", album_artist=(t.album_artist if t else "") or "",
             moods=dict(t.other_features) if t else {}, top_tag=next(iter(t.mood_vector), "unknown") if t else "unknown",
+            artist_id=(t.artist_id if t else "") or "",
         ))
     return Library(index=loaded, vectors=vectors, meta=meta)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from audiomuse_ray.similarity.artists import ARTIST_INDEX_NAME, ArtistIndex
 from audiomuse_ray.similarity.index import INDEX_NAME, IndexParams, build_index
 from audiomuse_ray.similarity.projection import decode_coords, encode_coords, project
 from audiomuse_ray.store import Store
@@ -11,11 +12,33 @@ from audiomuse_ray.store import indexes, tracks
 
 
 def rebuild_index(store: Store, params: IndexParams = IndexParams()) -> int | None:
-    """Build from every stored embedding and save a new version; None when nothing is analysed yet."""
+    """Build from every stored embedding and save a new version, then the artist index of that version;
+    None when nothing is analysed yet."""
+    from audiomuse_ray.similarity.library import load_library
+
     ids, matrix = tracks.load_embeddings(store)
     if not ids:
         return None
-    return indexes.save_index(store, INDEX_NAME, build_index(matrix, params), ids, int(matrix.shape[1]))
+    version = indexes.save_index(store, INDEX_NAME, build_index(matrix, params), ids, int(matrix.shape[1]))
+    save_artist_index(store, load_library(store, params, version=version))
+    return version
+
+
+def save_artist_index(store: Store, library) -> ArtistIndex:
+    """Build the artists of ``library`` and store them under its track index version."""
+    artists = ArtistIndex.build(library)
+    data, names = artists.to_bytes()
+    indexes.save_index(store, ARTIST_INDEX_NAME, data, names, int(library.vectors.shape[1]), version=library.version)
+    return artists
+
+
+def ensure_artist_index(store: Store, library) -> ArtistIndex:
+    """The artist index of ``library``'s version: loaded if stored (a database indexed before artist indexes
+    existed has none), else built and stored."""
+    stored = indexes.load_index(store, ARTIST_INDEX_NAME, library.version)
+    if stored is not None:
+        return ArtistIndex.from_bytes(library, stored.data, stored.item_ids)
+    return save_artist_index(store, library)
 
 
 def ensure_projection(store: Store, library) -> tuple[np.ndarray, str]:

@@ -178,3 +178,14 @@ def _avoid_three_in_a_row(author: dict[int, str], playlist: list[int]) -> list[i
             if swap is not None:
                 out[i], out[swap] = out[swap], out[i]
     return out
+
+
+def farthest(lib: Library, row: int) -> tuple[int, float]:
+    """(row, cosine distance ``1 - cos``) of the track farthest from ``row``, exactly (one matrix-vector
+    product), in the distance similar tracks report; (row, 0.0) for a library of one."""
+    if lib.size < 2:
+        return row, 0.0
+    dist = 1.0 - (lib.vectors @ lib.vectors[row]) / (lib.norms * lib.norms[row])
+    dist[row] = -np.inf
+    far = int(np.argmax(dist))
+    return far, float(dist[far])

@@ -24,11 +24,14 @@ class StoredIndex:
     created_at: datetime
 
 
-def save_index(store: Store, name: str, data: bytes, item_ids: list[str], dim: int) -> int:
-    """Store a new version of index ``name`` and return its version number."""
+def save_index(store: Store, name: str, data: bytes, item_ids: list[str], dim: int,
+               version: int | None = None) -> int:
+    """Store a new version of index ``name`` and return its version number. ``version`` stores (or replaces)
+    that version instead: an index derived from another one takes its version number."""
     with store.begin() as conn:
-        current = conn.execute(select(func.max(index_store.c.version)).where(index_store.c.name == name)).scalar()
-        version = int(current or 0) + 1
+        if version is None:
+            current = conn.execute(select(func.max(index_store.c.version)).where(index_store.c.name == name)).scalar()
+            version = int(current or 0) + 1
         upsert(conn, index_store, [{
             "name": name, "version": version, "data": data, "id_map": json.dumps(item_ids),
             "dim": dim, "created_at": utcnow(),

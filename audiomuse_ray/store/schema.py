@@ -49,6 +49,7 @@ score = Table(
     Column("path_or_url", Text),
     Column("analysed_at", DateTime(timezone=True)),
     Column("model_version", String(128)),
+    Column("artist_id", String(255)),  # the media server's id of the track's artist (revision 0003)
 )
 
 embedding = Table(

@@ -38,6 +38,7 @@ class TrackRow:
     model_version: str | None = None
     embedding: np.ndarray | None = None
     tags: np.ndarray | None = None  # all tag scores (mood_vector keeps only the top few)
+    artist_id: str | None = None  # the media server's id of the track's artist
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _score_values(row: TrackRow) -> dict:
         "path_or_url": row.path_or_url,
         "analysed_at": row.analysed_at or utcnow(),
         "model_version": row.model_version,
+        "artist_id": row.artist_id or None,
     }
 
 
@@ -174,6 +176,7 @@ def _row_to_track(r, vec: np.ndarray | None = None, tags: np.ndarray | None = No
         model_version=r.model_version,
         embedding=vec,
         tags=tags,
+        artist_id=r.artist_id,
     )
 
 

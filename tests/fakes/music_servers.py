@@ -36,14 +36,20 @@ class FakeLibrary:
 
 
 class FakeJellyfin(LoopbackServer):
-    def __init__(self, library: FakeLibrary, user_id: str = "u1", token: str = "key") -> None:
+    """``users`` maps user names to ids (``/Users``); every user sees the same library and plays."""
+
+    def __init__(self, library: FakeLibrary, user_id: str = "u1", token: str = "key",
+                 users: dict[str, str] | None = None) -> None:
         super().__init__()
         self.library, self.user_id, self.token = library, user_id, token
+        self.users = users or {"admin": user_id}
         self.playlists: dict[str, tuple[str, list[str]]] = {}
         self.ids = itertools.count(1)
         self.creates = 0
         self.fail_creates_from: int | None = None
-        self.route("GET", f"/Users/{user_id}/Items", self._guard(self.items))
+        for uid in {user_id, *self.users.values()}:
+            self.route("GET", f"/Users/{uid}/Items", self._guard(self.items))
+        self.route("GET", "/Users", self._guard(lambda r: Response(200, [{"Name": n, "Id": i} for n, i in self.users.items()])))
         self.route("POST", "/Playlists", self._guard(self.create_playlist))
         self.route("DELETE", "/Items/", self._guard(self.delete_item), prefix=True)
         self.route("GET", "/Items/", self._guard(self.download), prefix=True)
@@ -79,7 +85,7 @@ class FakeJellyfin(LoopbackServer):
     def _audio(t: Track, plays=None) -> dict:
         row = {"Id": t.item_id, "Name": t.title, "Album": t.album, "AlbumArtist": t.album_artist, "Artists": [t.artist],
                "RunTimeTicks": int((t.duration or 0) * 10_000_000), "IndexNumber": t.track_number, "Path": t.path_or_url,
-               "Type": "Audio"}
+               "Type": "Audio", "ArtistItems": [{"Name": t.artist, "Id": t.artist_id}] if t.artist_id else []}
         if plays:
             row["UserData"] = {"PlayCount": plays[0], "LastPlayedDate": plays[1].strftime("%Y-%m-%dT%H:%M:%S.1234567Z"), "Played": True}
         return row
@@ -128,7 +134,8 @@ class FakeLyrion(LoopbackServer):
             result = self._page(rows, cmd, "albums_loop")
         elif name == "titles":
             rows = [{"id": t.item_id, "title": t.title, "artist": t.artist, "album": t.album, "duration": t.duration,
-                     "tracknum": str(t.track_number or ""), "url": "file://" + t.path_or_url}
+                     "tracknum": str(t.track_number or ""), "url": "file://" + t.path_or_url,
+                     **({"artist_id": t.artist_id} if "s" in args.get("tags", "") else {})}
                     for t in self.library.tracks.get(args.get("album_id", ""), [])]
             result = self._page(rows, cmd, "titles_loop")
         elif name == "playlists" and cmd[1] == "new":
@@ -215,7 +222,8 @@ class FakeSubsonic(LoopbackServer):
         if album is None:
             return self._reply(error=(70, "Album not found"))
         songs = [{"id": t.item_id, "title": t.title, "artist": t.artist, "album": t.album, "duration": t.duration,
-                  "track": t.track_number, "path": t.path_or_url} for t in self.library.tracks.get(album.id, [])]
+                  "track": t.track_number, "path": t.path_or_url, "artistId": t.artist_id}
+                 for t in self.library.tracks.get(album.id, [])]
         return self._reply(album={"id": album.id, "name": album.name, "artist": album.artist, "song": songs})
 
     def do_getPlaylists(self, req: Request) -> Response:
