@@ -149,3 +149,17 @@ class UnknownUser(AudioMuseError):
     """A user name or id matched no user of the media server."""
 
     http_status = 404
+
+
+class UnsafeQuery(AudioMuseError):
+    """A generated SQL statement was refused before it ran: it is not one read-only SELECT of the
+    ``score`` table using only allowed functions. The message names the rule it broke."""
+
+    http_status = 400
+
+
+class QueryFailed(AudioMuseError):
+    """A statement the guard accepted failed when it ran (a SQL error, or it ran past its time limit);
+    nothing was changed. The message says why."""
+
+    http_status = 422

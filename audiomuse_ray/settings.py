@@ -65,6 +65,9 @@ class Settings:
     ai_model: str = field(default="", metadata=_opt("AUDIOMUSE_AI_MODEL", "model name"))
     ai_api_key: str = field(default="", metadata=_opt("AUDIOMUSE_AI_API_KEY", "API key for cloud models", secret=True))
     task_stale_s: float = field(default=60.0, metadata=_opt("AUDIOMUSE_TASK_STALE_S", "seconds without a heartbeat after which a running job counts as lost (its driver died) and no longer blocks a new one"))
+    chat_db_user: str = field(default="audiomuse_chat", metadata=_opt("AUDIOMUSE_AI_CHAT_DB_USER", "PostgreSQL role the instant playlist's generated SQL runs as (created if missing, SELECT on score only)"))
+    chat_timeout_s: float = field(default=10.0, metadata=_opt("AUDIOMUSE_CHAT_TIMEOUT_S", "time limit in seconds for one instant-playlist query"))
+    chat_llm_timeout_s: float = field(default=120.0, metadata=_opt("AUDIOMUSE_CHAT_LLM_TIMEOUT_S", "seconds to wait for the language model's answer to an instant-playlist request"))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
