@@ -18,11 +18,14 @@ import threading
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from ray import serve
 
+from audiomuse_ray.api import artists_api
 from audiomuse_ray.api import guard
 from audiomuse_ray.api import similarity_api as sim
 from audiomuse_ray.api import tasks_api
+from audiomuse_ray.api import unsupported
 from audiomuse_ray.api.holder import LibraryHolder
 from audiomuse_ray.api.params import BadRequest
 from audiomuse_ray.errors import AudioMuseError, http_status
@@ -44,6 +47,17 @@ def status_for(exc: Exception) -> int:
 @api.exception_handler(AudioMuseError)
 async def _typed_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=status_for(exc))
+
+
+@api.exception_handler(StarletteHTTPException)
+async def _routing_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """No route (404, or 501 for AudioMuse-AI features this server lacks) or a wrong method (405), in the
+    plugins' ``{"error": ...}`` shape instead of FastAPI's ``{"detail": ...}``."""
+    path, root = request.scope.get("path", ""), request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    status, message = unsupported.reply(path, request.method, exc.status_code, exc.detail)
+    return JSONResponse({"error": message}, status_code=status, headers=getattr(exc, "headers", None))
 
 
 @api.exception_handler(Exception)
@@ -142,6 +156,18 @@ class AudioMuseApi:
     async def track(self, request: Request) -> dict:
         return sim.track(self.holder.current(), request.query_params)
 
+    @api.get("/api/max_distance")
+    def max_distance(self, request: Request) -> dict:
+        return sim.max_distance(self.holder.current(), request.query_params)
+
+    @api.get("/api/similar_artists")
+    def similar_artists(self, request: Request) -> list:
+        return artists_api.similar_artists(self.holder.current(), request.query_params)
+
+    @api.get("/api/artist_tracks")
+    def artist_tracks(self, request: Request) -> list:
+        return artists_api.artist_tracks(self.holder.current(), request.query_params)
+
     @api.get("/api/find_path")
     def find_path(self, request: Request) -> dict:
         return sim.path(self.holder.current(), request.query_params)
@@ -186,6 +212,11 @@ class AudioMuseApi:
     @api.post("/api/cancel/{task_id}")
     def cancel(self, task_id: str) -> JSONResponse:
         status, body = tasks_api.cancel(self.store, task_id, self.settings.task_stale_s)
+        return JSONResponse(body, status_code=status)
+
+    @api.post("/api/cancel_all/{task_type_prefix}")
+    def cancel_all(self, task_type_prefix: str) -> JSONResponse:
+        status, body = tasks_api.cancel_all(self.store, task_type_prefix, self.settings.task_stale_s)
         return JSONResponse(body, status_code=status)
 
     @api.get("/api/last_task")
