@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ray import serve
 
 from audiomuse_ray.api import artists_api
+from audiomuse_ray.api import chat_api
 from audiomuse_ray.api import guard
 from audiomuse_ray.api import similarity_api as sim
 from audiomuse_ray.api import tasks_api
@@ -202,6 +203,26 @@ class AudioMuseApi:
     @api.get("/api/playlists")
     def playlists(self) -> dict:
         return tasks_api.list_playlists(self.store)
+
+    # ---------------------------------------------------------------------------------- instant playlist (chat)
+    @api.get("/chat/api/config_defaults")
+    @api.get("/api/config_defaults")
+    def chat_config_defaults(self) -> dict:
+        return chat_api.config_defaults(self.settings)
+
+    @api.post("/chat/api/chatPlaylist")
+    @api.post("/api/chatPlaylist")
+    async def chat_playlist(self, request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        # a model call and a query: in a worker thread, never on the event loop
+        status, reply = await run_in_threadpool(chat_api.chat_playlist, self.settings, self.store, body)
+        return JSONResponse(reply, status_code=status)
+
+    @api.post("/chat/api/create_playlist")
+    async def chat_create_playlist(self, request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        status, reply = await run_in_threadpool(lambda: chat_api.create_playlist(self.store, self.provider(), body))
+        return JSONResponse(reply, status_code=status)
 
     # ---------------------------------------------------------------------------------- tasks
     @api.get("/api/status/{task_id}")

@@ -1,0 +1,102 @@
+"""Instant-playlist routes' logic with AudioMuse-AI's names and JSON shapes (``/chat/api/...`` and the same
+under ``/api/...``): the model defaults, the request -> songs flow, and creating the ``_instant`` playlist.
+
+Request fields that carry API keys (``openai_api_key``, ``gemini_api_key``, ``mistral_api_key``) are
+ignored: keys are server settings only (see ``chat.service``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from audiomuse_ray.chat import service
+from audiomuse_ray.chat.execute import ChatSong
+from audiomuse_ray.chat.service import ChatRequest, ChatResult
+from audiomuse_ray.errors import BadRequest
+from audiomuse_ray.llm.client import DEFAULT_MODELS, DEFAULT_URLS
+from audiomuse_ray.providers.base import MediaProvider
+from audiomuse_ray.settings import Settings
+from audiomuse_ray.store import Store
+
+
+def config_defaults(settings: Settings) -> dict[str, Any]:
+    """AudioMuse-AI's ``config_defaults`` fields (each provider's model, the two server URLs), plus which
+    providers exist here and whether the server holds a key (never the key)."""
+    own = settings.ai_provider.upper()
+
+    def model(provider: str) -> str:
+        return settings.ai_model if own == provider and settings.ai_model else DEFAULT_MODELS[provider]
+
+    def url(provider: str) -> str:
+        return settings.ai_url if own == provider and settings.ai_url else DEFAULT_URLS[provider]
+
+    return {
+        "default_ai_provider": own,
+        "default_ollama_model_name": model("OLLAMA"),
+        "ollama_server_url": url("OLLAMA").rstrip("/") + "/api/generate",
+        "default_openai_model_name": model("OPENAI"),
+        "openai_server_url": url("OPENAI"),
+        "default_gemini_model_name": model("GEMINI"),
+        "default_mistral_model_name": model("MISTRAL"),
+        "ai_providers": list(service.PROVIDERS),
+        "ai_api_key_set": bool(settings.ai_api_key),
+        "url_overrides_allowed": service.url_overrides_allowed(settings),
+        "keyword_mode": service.KEYWORDS,
+    }
+
+
+def parse_chat_request(body: Mapping[str, Any]) -> ChatRequest:
+    user_input = body.get("userInput")
+    if not isinstance(user_input, str) or not user_input.strip():
+        raise BadRequest("Missing userInput in request")
+
+    def text(name: str) -> str:
+        value = body.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise BadRequest(f"'{name}' must be text.")
+        return value.strip()
+
+    return ChatRequest(user_input=user_input.strip(), provider=text("ai_provider"), model=text("ai_model"),
+                       ollama_url=text("ollama_server_url"), openai_url=text("openai_server_url"))
+
+
+def song_json(song: ChatSong) -> dict[str, Any]:
+    # AudioMuse-AI's chat answers name the artist "artist"; its other routes and this issue say "author": both
+    return {"item_id": song.item_id, "title": song.title, "author": song.author, "artist": song.author}
+
+
+def result_json(result: ChatResult) -> dict[str, Any]:
+    """AudioMuse-AI's reply: ``{"response": {message, original_request, ai_provider_used, ai_model_selected,
+    executed_query, query_results}}``."""
+    return {"response": {
+        "message": result.message,
+        "original_request": result.original_request,
+        "ai_provider_used": result.provider,
+        "ai_model_selected": result.model,
+        "executed_query": result.executed_query,
+        "query_results": None if result.songs is None else [song_json(s) for s in result.songs],
+    }}
+
+
+def chat_playlist(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Blocking (a model call, a query): call it off the event loop."""
+    result = service.instant_playlist(settings, store, parse_chat_request(body))
+    return result.http_status, result_json(result)
+
+
+def create_playlist(store: Store, provider: MediaProvider, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``{playlist_name, item_ids}`` -> the playlist ``<name>_instant`` on the media server. Blocking."""
+    name = body.get("playlist_name")
+    ids = body.get("item_ids")
+    try:
+        if name is None or ids is None:
+            raise BadRequest("Missing playlist_name or item_ids in request")
+        if not isinstance(ids, list) or not all(isinstance(i, (str, int)) for i in ids):
+            raise BadRequest("'item_ids' must be a list of item ids.")
+        full, playlist_id = service.create_instant_playlist(store, provider, str(name), [str(i) for i in ids])
+    except BadRequest as exc:
+        return 400, {"message": f"Error: {exc}", "error": str(exc)}
+    return 200, {"message": f"Successfully created playlist '{full}' on the media server with ID: {playlist_id}",
+                 "playlist_name": full, "playlist_id": playlist_id}
