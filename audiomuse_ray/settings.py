@@ -20,7 +20,7 @@ from typing import Any, Mapping, get_type_hints
 
 from audiomuse_ray.errors import ConfigurationError
 
-PROVIDERS = ("local", "subsonic", "jellyfin", "lyrion")
+PROVIDERS = ("local", "subsonic", "jellyfin", "lyrion", "emby", "plex")
 SUBSONIC_AUTH_MODES = ("auto", "token", "password")
 
 
@@ -50,6 +50,11 @@ class Settings:
     jellyfin_user_id: str = field(default="", metadata=_opt("AUDIOMUSE_JELLYFIN_USER_ID", "Jellyfin user id"))
     jellyfin_token: str = field(default="", metadata=_opt("AUDIOMUSE_JELLYFIN_TOKEN", "Jellyfin API key", secret=True))
     lyrion_url: str = field(default="", metadata=_opt("AUDIOMUSE_LYRION_URL", "Lyrion Music Server base URL"))
+    emby_url: str = field(default="", metadata=_opt("AUDIOMUSE_EMBY_URL", "Emby base URL (without /emby)"))
+    emby_user_id: str = field(default="", metadata=_opt("AUDIOMUSE_EMBY_USER_ID", "Emby user id"))
+    emby_token: str = field(default="", metadata=_opt("AUDIOMUSE_EMBY_TOKEN", "Emby API key", secret=True))
+    plex_url: str = field(default="", metadata=_opt("AUDIOMUSE_PLEX_URL", "Plex Media Server base URL (e.g. http://plex:32400)"))
+    plex_token: str = field(default="", metadata=_opt("AUDIOMUSE_PLEX_TOKEN", "Plex token (X-Plex-Token)", secret=True))
     http_timeout_s: float = field(default=30.0, metadata=_opt("AUDIOMUSE_HTTP_TIMEOUT", "seconds to wait for a media server"))
     http_retries: int = field(default=3, metadata=_opt("AUDIOMUSE_HTTP_RETRIES", "retries for transient media-server errors"))
     api_token: str = field(default="", metadata=_opt("AUDIOMUSE_API_TOKEN", "bearer token required by the HTTP API", secret=True))

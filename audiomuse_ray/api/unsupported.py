@@ -13,7 +13,6 @@ UNSUPPORTED = {
     "/api/lyrics/": "lyrics search",
     "/api/hyperbolic/": "hyperbolic similarity",
     "/api/sem_grove/": "SemGrove lyrics+audio similarity",
-    "/chat/api/": "instant playlists (chat)",
 }
 NOT_IMPLEMENTED = 501
 

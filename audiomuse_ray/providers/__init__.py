@@ -14,6 +14,8 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "subsonic": ("subsonic_url", "subsonic_user"),
     "jellyfin": ("jellyfin_url", "jellyfin_user_id", "jellyfin_token"),
     "lyrion": ("lyrion_url",),
+    "emby": ("emby_url", "emby_user_id", "emby_token"),
+    "plex": ("plex_url", "plex_token"),
 }
 
 
@@ -52,6 +54,14 @@ def make_provider(settings: Settings) -> MediaProvider:
         from audiomuse_ray.providers.lyrion import LyrionProvider
 
         return LyrionProvider(settings.lyrion_url, **common)
+    if kind == "emby":
+        from audiomuse_ray.providers.emby import EmbyProvider
+
+        return EmbyProvider(settings.emby_url, settings.emby_user_id, settings.emby_token, **common)
+    if kind == "plex":
+        from audiomuse_ray.providers.plex import PlexProvider
+
+        return PlexProvider(settings.plex_url, settings.plex_token, **common)
     raise ValueError(f"unknown provider {kind!r}")  # Settings.validate already refused it
 
 

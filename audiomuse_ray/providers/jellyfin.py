@@ -23,20 +23,24 @@ TICKS_PER_SECOND = 10_000_000
 
 class JellyfinProvider:
     name = "jellyfin"
+    server = "Jellyfin"
+    env_prefix = "AUDIOMUSE_JELLYFIN"
 
     def __init__(self, url: str, user_id: str, token: str, *, timeout_s: float = 30.0, retries: int = 3):
         if not url or not user_id or not token:
-            raise ProviderRequestError(
-                "The Jellyfin provider needs AUDIOMUSE_JELLYFIN_URL, AUDIOMUSE_JELLYFIN_USER_ID and AUDIOMUSE_JELLYFIN_TOKEN."
-            )
+            p = self.env_prefix
+            raise ProviderRequestError(f"The {self.server} provider needs {p}_URL, {p}_USER_ID and {p}_TOKEN.")
         self.user_id, self.token = user_id, token
         self.client = self._client(url, token, timeout_s, retries)
 
-    @staticmethod
-    def _client(url: str, token: str, timeout_s: float, retries: int) -> HttpClient:
-        return HttpClient("Jellyfin", url, timeout_s=timeout_s, retries=retries,
+    def _client(self, url: str, token: str, timeout_s: float, retries: int) -> HttpClient:
+        return HttpClient(self.server, url, timeout_s=timeout_s, retries=retries,
                           headers={"X-Emby-Token": token, "Accept": "application/json"},
-                          setting_hint="AUDIOMUSE_JELLYFIN_URL")
+                          setting_hint=f"{self.env_prefix}_URL")
+
+    def _post_playlist(self, name: str, item_ids: Sequence[str]):
+        return self.client.request("POST", "Playlists", json={"Name": name, "Ids": list(item_ids),
+                                                              "UserId": self.user_id, "MediaType": "Audio"})
 
     def _items(self, user_id: str, params: dict, client: HttpClient | None = None, limit: int = 0) -> list[dict]:
         client = client or self.client
@@ -73,15 +77,13 @@ class JellyfinProvider:
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         """The new playlist first, then the old ones of that name: a failed create leaves them in place."""
         old = [p.id for p in self.list_playlists() if p.name == name]
-        resp = self.client.request("POST", "Playlists", json={"Name": name, "Ids": list(item_ids),
-                                                              "UserId": self.user_id, "MediaType": "Audio"})
-        with resp:
+        with self._post_playlist(name, item_ids) as resp:
             try:
                 playlist_id = str((resp.json() or {}).get("Id") or "")
             except ValueError:
                 playlist_id = ""
         if not playlist_id:
-            raise ProviderRequestError(f"Jellyfin at {self.client.base_url} did not say which playlist it created "
+            raise ProviderRequestError(f"{self.server} at {self.client.base_url} did not say which playlist it created "
                                        f"for {name!r}; the old one is kept.")
         for old_id in old:
             if old_id != playlist_id:
@@ -114,7 +116,7 @@ class JellyfinProvider:
         for u in users:
             if str(u.get("Name") or "").casefold() == identifier.casefold() or str(u["Id"]) == identifier:
                 return str(u["Id"])
-        raise UnknownUser(f"Jellyfin at {self.client.base_url} has no user named {identifier!r}: send a user "
+        raise UnknownUser(f"{self.server} at {self.client.base_url} has no user named {identifier!r}: send a user "
                           "name or id that exists there.")
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
@@ -137,7 +139,7 @@ class JellyfinProvider:
             info = self.client.get_json("System/Info")
         except ProviderError as exc:
             return Health(False, self.name, str(exc))
-        return Health(True, self.name, f"{info.get('ServerName', 'Jellyfin')} {info.get('Version', '')} at {self.client.base_url}")
+        return Health(True, self.name, f"{info.get('ServerName', self.server)} {info.get('Version', '')} at {self.client.base_url}")
 
 
 def _track(i: dict, album: Album) -> Track:

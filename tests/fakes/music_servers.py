@@ -104,11 +104,127 @@ class FakeJellyfin(LoopbackServer):
         return Response(204, b"") if self.playlists.pop(pid, None) else Response(404, b"")
 
     def download(self, req: Request) -> Response:
-        item_id = req.path.split("/")[2]
+        item_id = req.path.split("/Items/", 1)[1].split("/")[0]
         track = self.library.track(item_id)
         if track is None or not req.path.endswith("/Download"):
             return Response(404, b"")
         return Response(200, Path(track.path_or_url).read_bytes())
+
+
+class FakeEmby(FakeJellyfin):
+    """Emby: Jellyfin's item API under ``/emby``; playlists created from query parameters (``Ids`` comma
+    separated) and deleted with ``POST /emby/Items/Delete?Ids=``."""
+
+    def __init__(self, library: FakeLibrary, user_id: str = "u1", token: str = "key",
+                 users: dict[str, str] | None = None) -> None:
+        super().__init__(library, user_id, token, users)
+        self.routes = {(m, "/emby" + path): fn for (m, path), fn in self.routes.items() if path != "/Playlists"}
+        self.prefix_routes = [(m, "/emby" + path, fn) for m, path, fn in self.prefix_routes if m == "GET"]
+        self.route("POST", "/emby/Playlists", self._guard(self.create_from_query))
+        self.route("POST", "/emby/Items/Delete", self._guard(self.delete_by_query))
+
+    def create_from_query(self, req: Request) -> Response:
+        ids = [i for i in (req.arg("Ids") or "").split(",") if i]
+        if req.arg("MediaType") != "Audio" or not req.arg("UserId") or not req.arg("Name"):
+            return Response(400, b"Name, Ids, UserId and MediaType are required")
+        pid = f"em{next(self.ids)}"
+        self.playlists[pid] = (req.arg("Name"), ids)
+        return Response(200, {"Id": pid})
+
+    def delete_by_query(self, req: Request) -> Response:
+        gone = [self.playlists.pop(i, None) for i in (req.arg("Ids") or "").split(",")]
+        return Response(204, b"") if all(gone) else Response(404, b"")
+
+
+class FakePlex(LoopbackServer):
+    """Plex Media Server: one music section over the library; JSON ``MediaContainer`` answers when asked
+    with ``Accept: application/json``; ``plays`` are the token owner's (viewCount, lastViewedAt)."""
+
+    def __init__(self, library: FakeLibrary, token: str = "plex-token", machine: str = "abc123machine") -> None:
+        super().__init__()
+        self.library, self.token, self.machine = library, token, machine
+        self.playlists: dict[str, tuple[str, list[str]]] = {}
+        self.ids = itertools.count(9000)
+        self.keys = {t.item_id: str(100 + i) for i, t in enumerate(t for ts in library.tracks.values() for t in ts)}
+        self.route("GET", "/identity", self._guard(lambda r: self._mc(machineIdentifier=machine, version="1.40.0")))
+        self.route("GET", "/library/sections", self._guard(lambda r: self._mc(
+            Directory=[{"key": "3", "type": "artist", "title": "Music"}, {"key": "1", "type": "movie", "title": "Films"}])))
+        self.route("GET", "/library/sections/3/all", self._guard(self.section_all))
+        self.route("GET", "/library/metadata/", self._guard(self.children), prefix=True)
+        self.route("GET", "/library/parts/", self._guard(self.part), prefix=True)
+        self.route("POST", "/playlists", self._guard(self.create_playlist))
+        self.route("GET", "/playlists", self._guard(lambda r: self._mc(Metadata=[
+            {"ratingKey": pid, "title": name, "leafCount": len(ids), "playlistType": "audio"}
+            for pid, (name, ids) in self.playlists.items()])))
+        self.route("DELETE", "/playlists/", self._guard(self.delete_playlist), prefix=True)
+
+    def _guard(self, fn):
+        def wrapped(req: Request) -> Response:
+            if req.headers.get("x-plex-token") != self.token:
+                return Response(401, b"<html>Unauthorized</html>")
+            if "application/json" not in req.headers.get("accept", ""):
+                return Response(200, b"<MediaContainer/>")  # Plex answers XML unless asked for JSON
+            return fn(req)
+        return wrapped
+
+    @staticmethod
+    def _mc(**body) -> Response:
+        return Response(200, {"MediaContainer": {"size": len(body.get("Metadata", [])), **body}})
+
+    def _track(self, t: Track, album: Album) -> dict:
+        row = {"ratingKey": t.item_id, "title": t.title, "parentTitle": t.album, "grandparentTitle": album.artist,
+               "grandparentRatingKey": t.artist_id, "index": t.track_number, "duration": int((t.duration or 0) * 1000),
+               "Media": [{"Part": [{"key": f"/library/parts/{self.keys[t.item_id]}/1700000000/file{Path(t.path_or_url).suffix}"}]}]}
+        if t.artist != album.artist:
+            row["originalTitle"] = t.artist
+        plays = self.library.plays.get(t.item_id)
+        if plays:
+            row.update(viewCount=plays[0], lastViewedAt=int(plays[1].timestamp()))
+        return row
+
+    def section_all(self, req: Request) -> Response:
+        start, size = int(req.arg("X-Plex-Container-Start", "0")), int(req.arg("X-Plex-Container-Size", "100000"))
+        if req.arg("type") == "9":
+            base = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp())
+            rows = [{"ratingKey": a.id, "title": a.name, "parentTitle": a.artist, "addedAt": base - i * 86400,
+                     "leafCount": len(self.library.tracks.get(a.id, []))} for i, a in enumerate(self.library.albums)]
+        elif req.arg("type") == "10":
+            rows = [self._track(t, a) for a in self.library.albums for t in self.library.tracks.get(a.id, [])]
+            if req.arg("sort") == "viewCount:desc":
+                rows.sort(key=lambda r: -r.get("viewCount", 0))
+        else:
+            rows = []
+        page = rows[start:start + size]
+        return self._mc(Metadata=page, totalSize=len(rows), offset=start)
+
+    def children(self, req: Request) -> Response:
+        album_id = req.path.split("/")[3]
+        album = next((a for a in self.library.albums if a.id == album_id), None)
+        if album is None or not req.path.endswith("/children"):
+            return Response(404, b"")
+        return self._mc(Metadata=[self._track(t, album) for t in self.library.tracks.get(album_id, [])])
+
+    def part(self, req: Request) -> Response:
+        key = req.path.split("/")[3]
+        track = next((t for ts in self.library.tracks.values() for t in ts if self.keys[t.item_id] == key), None)
+        if track is None or req.arg("download") != "1":
+            return Response(404, b"")
+        return Response(200, Path(track.path_or_url).read_bytes())
+
+    def create_playlist(self, req: Request) -> Response:
+        uri = req.arg("uri") or ""
+        prefix = f"server://{self.machine}/com.plexapp.plugins.library/library/metadata/"
+        if req.arg("type") != "audio" or not uri.startswith(prefix) or not req.arg("title"):
+            return Response(400, b"bad playlist request")
+        ids = uri[len(prefix):].split(",")
+        if any(self.library.track(i) is None for i in ids):
+            return Response(404, b"")
+        pid = str(next(self.ids))
+        self.playlists[pid] = (req.arg("title"), ids)
+        return self._mc(Metadata=[{"ratingKey": pid, "title": req.arg("title"), "leafCount": len(ids)}])
+
+    def delete_playlist(self, req: Request) -> Response:
+        return Response(204, b"") if self.playlists.pop(req.path.rsplit("/", 1)[-1], None) else Response(404, b"")
 
 
 class FakeLyrion(LoopbackServer):
