@@ -24,6 +24,7 @@ The statement that runs is always the re-serialised tree, never the model's text
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 import unicodedata
@@ -34,6 +35,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from audiomuse_ray.errors import UnsafeQuery
+
+# sqlglot logs a warning for each statement it can only read as an opaque command (SET ROLE, VACUUM...):
+# the guard refuses those anyway, and a hostile caller should not be able to fill the server log.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 MAX_ROWS = 25  # every query is cut to this many songs
 MAX_SQL_CHARS = 8000
