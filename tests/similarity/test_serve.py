@@ -213,7 +213,7 @@ def test_a_new_index_version_is_picked_up_without_restart(served):
     new_version = rebuild_index(writer)
     writer.dispose()
     assert new_version == before + 1
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # the replica computes the new map (UMAP) first
     while time.monotonic() < deadline and get(url, "/").json()["index_version"] != new_version:
         time.sleep(0.3)
     assert get(url, "/").json()["index_version"] == new_version
