@@ -3,6 +3,7 @@
 #    is down; install it with apt-get when running as root and it is missing; otherwise the tests marked
 #    `postgres` are skipped, loudly.
 #  - supysonic (a real Subsonic-API server) in .cache/supysonic-venv, for the Subsonic provider tests.
+#  - chromium (Debian's, headless) for the UI tests; without it they are skipped, loudly.
 
 pg_url=${AUDIOMUSE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 pg_up() { .venv/bin/python - "$pg_url" <<'PY' >/dev/null 2>&1
@@ -42,3 +43,14 @@ if [ ! -x .cache/supysonic-venv/bin/supysonic-server ]; then
   .cache/supysonic-venv/bin/python -m pip install -q supysonic waitress || echo "test.sh: supysonic install failed; Subsonic server tests will be skipped" >&2
 fi
 [ -x .cache/supysonic-venv/bin/supysonic-server ] && export AUDIOMUSE_TEST_SUPYSONIC_BIN=$PWD/.cache/supysonic-venv/bin
+
+# Headless Chromium from Debian for the UI tests (Playwright drives it; no browser download is possible).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "test.sh: installing chromium with apt-get (for the UI tests)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+  echo "!! test.sh: no /usr/bin/chromium and it could not be installed: UI browser tests will be SKIPPED !!" >&2
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+fi

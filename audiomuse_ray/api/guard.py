@@ -11,6 +11,7 @@ import ipaddress
 
 PROTECTED_PREFIXES = ("/api", "/chat/api")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+OPEN_PATHS = {"/api/health"}  # health checks (scripts, probes) need no token; they reveal nothing
 _state = {"token": "", "open_writes": True}
 
 
@@ -27,9 +28,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def write_policy() -> str:
+    """"token" (a bearer token is required), "open" (loopback, no token) or "refused" (public, no token)."""
+    if _state["token"]:
+        return "token"
+    return "open" if _state["open_writes"] else "refused"
+
+
 def refusal(path: str, method: str, authorization: str) -> tuple[int, str] | None:
     """(status, message) when the request must be refused, else None."""
-    if not path.startswith(PROTECTED_PREFIXES):
+    if not path.startswith(PROTECTED_PREFIXES) or (path in OPEN_PATHS and method == "GET"):
         return None
     token = _state["token"]
     if token:

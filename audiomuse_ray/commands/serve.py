@@ -1,4 +1,5 @@
-"""``audiomuse-ray serve``: the HTTP API on Ray Serve, until Ctrl-C (SIGINT) or SIGTERM (``docker stop``).
+"""``audiomuse-ray serve``: the UI and the HTTP API on Ray Serve, until Ctrl-C (SIGINT) or SIGTERM
+(``docker stop``). The applications and their route prefixes are listed in ``audiomuse_ray/serve/layout.py``.
 
 Stopping is bounded. Serve's own ``serve.shutdown()`` lets each HAProxy-ingress replica drain for at least
 30 s (so that load balancers of a cluster notice) and then warns that the controller did not stop in time;
@@ -44,8 +45,8 @@ class Started:
 
 
 def start_serve(settings: Settings, replicas: int = 1, reload_interval_s: float = 10.0) -> Started:
-    """Start Serve on the settings' host/port and deploy the API. A failed or interrupted start stops
-    what it had started before raising."""
+    """Start Serve on the settings' host/port and deploy the API, the chat routes and the UI. A failed or
+    interrupted start stops what it had started before raising."""
     import ray
 
     from audiomuse_ray.ray_runtime import connect_ray
@@ -59,11 +60,12 @@ def start_serve(settings: Settings, replicas: int = 1, reload_interval_s: float 
                       haproxy_state_dir=state_dir if local and state_dir != state_before else "")
     from ray import serve
 
-    from audiomuse_ray.serve.app import APP_NAME, build
+    from audiomuse_ray.serve.layout import applications
 
     try:
         serve.start(http_options={"host": settings.host, "port": settings.port})
-        serve.run(build(settings, reload_interval_s, replicas), name=APP_NAME, route_prefix="/")
+        for application in applications(settings, replicas, reload_interval_s):
+            serve.run(application.app, name=application.name, route_prefix=application.route_prefix)
     except BaseException:
         stop_serve(started)
         raise
@@ -75,13 +77,14 @@ def stop_serve(started: Started) -> None:
     import ray
     from ray import serve
 
-    from audiomuse_ray.serve.app import APP_NAME
+    from audiomuse_ray.serve.layout import names
 
     if not started.local_ray:
-        try:
-            serve.delete(APP_NAME, _blocking=False)  # the cluster's controller drains and removes it
-        except Exception as exc:  # noqa: BLE001  (a start that failed early left nothing to delete)
-            log.warning("could not delete the %r application on the cluster: %s", APP_NAME, exc)
+        for name in names():
+            try:
+                serve.delete(name, _blocking=False)  # the cluster's controller drains and removes it
+            except Exception as exc:  # noqa: BLE001  (a start that failed early left nothing to delete)
+                log.warning("could not delete the %r application on the cluster: %s", name, exc)
         if started.connected_here:
             ray.shutdown()
         return
@@ -142,12 +145,13 @@ def wait_for_stop_signal() -> int:
     return received[0]
 
 
-@command("serve", "serve the HTTP API (AudioMuse-AI routes) on Ray Serve until Ctrl-C", _setup)
+@command("serve", "serve the UI and the HTTP API (AudioMuse-AI routes) on Ray Serve until Ctrl-C", _setup)
 def serve_cmd(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while starting, SIGTERM acts as Ctrl-C does
     started = start_serve(settings, args.replicas, args.reload_interval)
     url = started.url
-    print(f"audiomuse-ray API on {url} (health: {url}/, docs: {url}/api/docs). Ctrl-C stops it.", flush=True)
+    print(f"audiomuse-ray on {url} (UI: {url}/, health: {url}/api/health, API docs: {url}/api/docs). "
+          "Ctrl-C stops it.", flush=True)
     signum = wait_for_stop_signal()
     print(f"stopping ({signal.Signals(signum).name})", file=sys.stderr, flush=True)
     t0 = time.monotonic()

@@ -69,6 +69,13 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
                         status_code=status_for(exc))
 
 
+# Route prefixes that are themselves the first segment of the API's paths ("/api/similar_tracks",
+# "/chat/api/chatPlaylist"): Serve gives a replica root_path = its route prefix, and Starlette would match
+# "/similar_tracks" under "/api". Under these prefixes the middleware below clears root_path so the
+# declared full paths match; under any other prefix ("/jf", "/slow" in tests) root_path keeps working.
+FULL_PATH_PREFIXES = ("/api", "/chat")
+
+
 class BearerGuard:
     """The token / write guard as plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would add a
     task and a memory stream to every request (about a fifth of a fast route's time)."""
@@ -80,6 +87,8 @@ class BearerGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, root = scope.get("path", ""), scope.get("root_path", "")
+        if root in FULL_PATH_PREFIXES:  # deployed at /api or /chat: the routes are written as full paths
+            scope, root = {**scope, "root_path": ""}, ""
         if root and path.startswith(root):  # an app mounted under a route prefix sees its own paths
             path = path[len(root):]
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
@@ -133,6 +142,13 @@ class AudioMuseApi:
     @api.get("/")
     async def health(self) -> dict:
         return {"status": "ok", "service": "audiomuse-ray", "index_version": self.holder.version}
+
+    @api.get("/api/health")
+    async def api_health(self) -> dict:
+        """For scripts and the UI (``GET /`` is the UI's page when both are served): also whether this
+        server takes writes ("open"), wants a token ("token") or refuses them ("refused": public bind)."""
+        return {"status": "ok", "service": "audiomuse-ray", "index_version": self.holder.version,
+                "writes": guard.write_policy()}
 
     @api.get("/api/config")
     def config(self) -> dict:
@@ -190,6 +206,14 @@ class AudioMuseApi:
         if "gzip" in request.headers.get("accept-encoding", ""):
             return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
         return Response(gzip.decompress(body), media_type="application/json", headers=headers)
+
+    @api.get("/api/preview/{item_id}")
+    def preview(self, item_id: str, request: Request) -> Response:
+        """A short excerpt of the track from the media provider, for the UI's play buttons."""
+        from audiomuse_ray.api.preview import preview
+
+        clip = preview(self.provider(), item_id, request.query_params)
+        return Response(clip.body, media_type=clip.media_type, headers={"Cache-Control": "private, max-age=3600"})
 
     # ---------------------------------------------------------------------------------- playlists
     @api.post("/api/create_playlist")

@@ -1,0 +1,148 @@
+"""A small client of audiomuse-ray's own HTTP API: the only way the UI reaches the service.
+
+Every call returns the route's JSON (or bytes) or raises ``ApiError`` whose message is a sentence a person
+can act on ("The server at … does not answer", the server's own ``{"error": …}`` text). No SQL, no Ray.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+
+class ApiError(Exception):
+    """A call failed; ``str(exc)`` is a plain sentence for the page, ``status`` the HTTP status (0: no reply)."""
+
+    def __init__(self, message: str, status: int = 0):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class ApiClient:
+    base_url: str
+    token: str = ""
+    timeout_s: float = 60.0
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+
+    # ------------------------------------------------------------------------------ transport
+    def _request(self, method: str, path: str, *, params: Any = None, json: Any = None,
+                 timeout_s: float | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            res = self.session.request(method, self.base_url + path, params=params, json=json, headers=headers,
+                                       timeout=timeout_s or self.timeout_s)
+        except requests.Timeout:
+            raise ApiError(f"The audiomuse-ray server at {self.base_url} took too long to answer {path}.") from None
+        except requests.RequestException:
+            raise ApiError(f"The audiomuse-ray server at {self.base_url} does not answer: is it running?") from None
+        if res.status_code >= 400:
+            raise ApiError(_error_sentence(res, path), res.status_code)
+        return res
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+
+    def post(self, path: str, body: dict | None = None, timeout_s: float | None = None) -> Any:
+        return self._request("POST", path, json=body or {}, timeout_s=timeout_s).json()
+
+    # ------------------------------------------------------------------------------ service
+    def health(self) -> dict:
+        return self.get("/api/health")
+
+    def config(self) -> dict:
+        return self.get("/api/config")
+
+    # ------------------------------------------------------------------------------ similarity
+    def search(self, query: str, limit: int = 20) -> list[dict]:
+        return self.get("/api/search_tracks", search_query=query, start=0, end=limit)
+
+    def similar(self, item_id: str, n: int = 10, eliminate_duplicates: bool = True, mood_similarity: bool = False,
+                radius_similarity: bool = True) -> list[dict]:
+        return self.get("/api/similar_tracks", item_id=item_id, n=n,
+                        eliminate_duplicates=str(eliminate_duplicates).lower(),
+                        mood_similarity=str(mood_similarity).lower(), radius_similarity=str(radius_similarity).lower())
+
+    def path(self, start_id: str, end_id: str, max_steps: int = 25) -> dict:
+        return self.get("/api/find_path", start_song_id=start_id, end_song_id=end_id, max_steps=max_steps)
+
+    def alchemy(self, add: list[str], subtract: list[str], n: int = 100, temperature: float = 1.0,
+                subtract_distance: float | None = None) -> dict:
+        items = [{"id": i, "op": "ADD", "type": "song"} for i in add]
+        items += [{"id": i, "op": "SUBTRACT", "type": "song"} for i in subtract]
+        body: dict[str, Any] = {"items": items, "n": n, "temperature": temperature}
+        if subtract_distance is not None:
+            body["subtract_distance"] = subtract_distance
+        return self.post("/api/alchemy", body)
+
+    def fingerprint(self, n: int = 100, user: str = "", token: str = "", password: str = "") -> list[dict]:
+        return self.get("/api/sonic_fingerprint/generate", n=n, jellyfin_user_identifier=user or None,
+                        jellyfin_token=token or None, navidrome_user=user or None, navidrome_password=password or None)
+
+    def music_map(self, percent: int = 25) -> dict:
+        return self.get("/api/map", percent=percent)
+
+    def preview(self, item_id: str, seconds: int = 30) -> tuple[bytes, str]:
+        """A short excerpt of the track's audio as the media provider serves it: (bytes, content type)."""
+        res = self._request("GET", f"/api/preview/{requests.utils.quote(item_id, safe='')}",
+                            params={"seconds": seconds})
+        return res.content, res.headers.get("content-type", "application/octet-stream")
+
+    # ------------------------------------------------------------------------------ playlists, tasks
+    def create_playlist(self, name: str, item_ids: list[str]) -> dict:
+        return self.post("/api/create_playlist", {"playlist_name": name, "track_ids": item_ids})
+
+    def playlists(self) -> dict[str, list[dict]]:
+        return self.get("/api/playlists")
+
+    def active_task(self) -> dict:
+        return self.get("/api/active_tasks")
+
+    def last_task(self) -> dict:
+        return self.get("/api/last_task")
+
+    def task(self, task_id: str) -> dict:
+        return self.get(f"/api/status/{task_id}")
+
+    def cancel(self, task_id: str) -> dict:
+        return self.post(f"/api/cancel/{task_id}")
+
+    def start_analysis(self, recent_albums: int = 0) -> dict:
+        return self.post("/api/analysis/start", {"num_recent_albums": recent_albums})
+
+    def start_clustering(self, options: dict) -> dict:
+        return self.post("/api/clustering/start", options)
+
+    # ------------------------------------------------------------------------------ instant playlist (chat)
+    def chat_defaults(self) -> dict:
+        return self.get("/chat/api/config_defaults")
+
+    def chat_playlist(self, user_input: str, provider: str = "", model: str = "", ollama_url: str = "",
+                      openai_url: str = "") -> dict:
+        body = {"userInput": user_input, "ai_provider": provider, "ai_model": model,
+                "ollama_server_url": ollama_url, "openai_server_url": openai_url}
+        return self.post("/chat/api/chatPlaylist", {k: v for k, v in body.items() if v}, timeout_s=300)
+
+    def chat_create_playlist(self, name: str, item_ids: list[str]) -> dict:
+        return self.post("/chat/api/create_playlist", {"playlist_name": name, "item_ids": item_ids})
+
+
+def _error_sentence(res: requests.Response, path: str) -> str:
+    try:
+        body = res.json()
+    except ValueError:
+        body = None
+    message = ""
+    if isinstance(body, dict):
+        inner = body.get("response") if isinstance(body.get("response"), dict) else {}  # the chat routes' shape
+        message = str(body.get("error") or body.get("message") or body.get("detail") or inner.get("message") or "")
+    if res.status_code == 404 and (not message or message == "Not Found"):
+        return f"This server has no {path.split('?')[0]} route (HTTP 404): it may be an older audiomuse-ray."
+    if res.status_code == 401:
+        return "The server wants an API token: log in again with the value of AUDIOMUSE_API_TOKEN."
+    return message or f"The server answered HTTP {res.status_code} to {path}."

@@ -1,0 +1,266 @@
+"""The UI as a person uses it, in a real headless Chromium, served the way ``audiomuse-ray serve`` serves it:
+the UI application at "/", the API at "/api" (routes declared as full paths), the chat routes at "/chat",
+on the session's Serve over the analysed corpus. Screenshots of every tab go to test-artifacts/ui/.
+
+The module works on a copy of the analysed database and a music folder that links the corpus's albums
+plus one album not analysed yet, so the analysis it starts has work to cancel and the clustering it runs
+writes playlists that no other test sees.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from audiomuse_ray.settings import Settings
+from tests.conftest import wait_until_routed
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+PREFIX = "uitest-"
+EXTRA_ALBUM = ("Extra Artist", "Not Analysed Yet")
+
+
+def _copy_sqlite(url: str, dest: Path) -> None:
+    src = sqlite3.connect(url.removeprefix("sqlite:///"))
+    out = sqlite3.connect(dest)
+    with out:
+        src.backup(out)
+    src.close()
+    out.close()
+
+
+def _music_folder(library: Path, root: Path) -> Path:
+    """The corpus's album folders linked as they are (same relative paths, so the same item ids) and one
+    more album whose files link to one album's tracks under a new folder (new ids, not analysed)."""
+    music = root / "music"
+    music.mkdir()
+    for artist in sorted(p for p in library.iterdir() if p.is_dir()):
+        (music / artist.name).symlink_to(artist, target_is_directory=True)
+    extra = music.joinpath(*EXTRA_ALBUM)
+    extra.mkdir(parents=True)
+    source = sorted(f for f in next(p for p in sorted(library.rglob("*")) if p.is_dir() and any(
+        c.suffix in (".ogg", ".opus", ".mp3", ".flac") for c in p.iterdir())).iterdir() if f.is_file())
+    for f in source[:6]:
+        (extra / f"extra-{f.name}").symlink_to(f)
+    return music
+
+
+@pytest.fixture(scope="module")
+def site(analysed_corpus, serve_base, corpus, tmp_path_factory):
+    from ray import serve
+
+    from audiomuse_ray.serve.layout import applications
+
+    settings, _store, _summary = analysed_corpus
+    root = tmp_path_factory.mktemp("ui")
+    data = root / "data"
+    data.mkdir()
+    _copy_sqlite(settings.database_url, data / "audiomuse.db")
+    ui_settings = Settings.load({}, data_dir=str(data), music_dir=str(_music_folder(corpus / "library", root)),
+                                models_dir=settings.models_dir, task_stale_s=60.0)
+    apps = applications(ui_settings, replicas=1, reload_interval_s=2.0, api_url=serve_base, api_cpus=0)
+    for app in apps:
+        serve.run(app.app, name=PREFIX + app.name, route_prefix=app.route_prefix)
+    wait_until_routed(serve_base + "/api/health")
+    wait_until_routed(serve_base + "/")
+    yield serve_base, ui_settings
+    for app in apps:  # each drains for up to 30 s behind HAProxy: let them drain together
+        serve.delete(PREFIX + app.name, _blocking=False)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and any(PREFIX + a.name in serve.status().applications for a in apps):
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def page(browser, site, artifacts, request):
+    url, _settings = site
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(url + "/")
+    pg.get_by_role("tab", name="Analysis").wait_for()
+    yield pg
+    pg.screenshot(path=str(artifacts / f"last-{request.node.name}.png"), full_page=True)  # for a failure
+    context.close()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def pick_song(page, box_label: str, typed: str, option: str, nth: int = 0) -> None:
+    """Type into a song box until the suggestion appears (a first keystroke may reach a page whose
+    events are still being bound), then choose it."""
+    box = page.get_by_role("combobox", name=box_label).nth(nth)
+    choice = page.get_by_role("option", name=option).first
+    for _attempt in range(3):
+        box.click()
+        box.fill("")
+        box.press_sequentially(typed, delay=40)
+        try:
+            choice.wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001  (retyped below; the last attempt's click raises)
+            continue
+    choice.click()
+
+
+def shot(page, artifacts: Path, name: str) -> None:
+    time.sleep(0.5)  # let plots and fonts settle
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def table_cells(page, scope: str = "") -> list[str]:
+    return page.locator(f"{scope} .song-table [role=gridcell]").all_inner_texts()
+
+
+# ------------------------------------------------------------------------------------ layout, over HTTP
+def test_one_host_serves_the_page_the_api_and_the_chat_routes(site):
+    url, _settings = site
+    page = requests.get(url + "/", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]  # the plugins' GET / check
+    health = requests.get(url + "/api/health", timeout=30).json()
+    assert health["status"] == "ok" and health["index_version"] is not None and health["writes"] == "open"
+    # routes declared as "/api/…" match under the "/api" prefix (the middleware clears Serve's root_path)
+    rows = requests.get(url + "/api/search_tracks", params={"search_query": "neuronal"}, timeout=30).json()
+    assert [r["title"] for r in rows] == ["neuronal diving"]
+    assert requests.get(url + "/api/docs", timeout=30).status_code == 200
+    # "/chat/…" reaches the API code (a JSON answer), never the UI's HTML
+    chat = requests.get(url + "/chat/api/config_defaults", timeout=30)
+    assert chat.headers["content-type"].startswith("application/json")
+    assert chat.status_code == 200 or "error" in chat.json()
+    preview = requests.get(url + f"/api/preview/{rows[0]['item_id']}", params={"seconds": 5}, timeout=60)
+    assert preview.status_code == 200 and preview.headers["content-type"] == "audio/ogg"
+    assert preview.content[:4] == b"OggS" and 5_000 < len(preview.content) < 400_000
+
+
+# ------------------------------------------------------------------------------------ in the browser
+def test_similar_songs_search_play_and_save_a_playlist(page, site, artifacts):
+    _url, settings = site
+    open_tab(page, "Similar songs")
+    pick_song(page, "Song", "neuro", "neuronal diving — Nexuiz")
+    page.locator("#similar-find").click()
+    page.get_by_text("songs like that one").wait_for()
+    cells = table_cells(page)
+    assert len(cells) == 10 * 6 and "neuronal diving" not in cells[1::6]  # ten neighbours, never the seed
+    distances = [float(c) for c in cells[4::6]]
+    assert all(0 < d < 1 for d in distances)
+    # play: selecting a row loads its preview into the player, which plays in the browser
+    page.locator(".song-table [role=gridcell]").nth(1).click()
+    audio = page.locator(".preview audio[src^=blob]")
+    audio.wait_for(state="attached")
+    page.wait_for_timeout(1500)
+    state = audio.evaluate("a => ({ready: a.readyState, duration: a.duration, t: a.currentTime, error: a.error})")
+    assert state["error"] is None and state["ready"] >= 2 and 25 < state["duration"] <= 31 and state["t"] > 0.3, state
+    shot(page, artifacts, "similar-songs")
+    # save them as a playlist on the local provider
+    page.get_by_label("Playlist name").first.fill("UI test similar")
+    page.get_by_role("button", name="Create playlist").first.click()
+    page.get_by_text("created successfully").wait_for()
+    m3u = Path(settings.playlist_dir) / "UI test similar.m3u8"
+    assert m3u.exists()
+    listed = [line for line in m3u.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    assert len(listed) == 10
+
+
+def test_analysis_starts_shows_progress_and_cancels(page, artifacts):
+    open_tab(page, "Analysis")
+    page.locator("#analysis-start").click()
+    page.get_by_text("Analysis started").wait_for()
+    panel = page.locator("#analysis-progress")
+    panel.locator("[data-state=PENDING], [data-state=STARTED], [data-state=PROGRESS]").wait_for(timeout=60_000)
+    page.locator("#analysis-cancel").click()
+    page.locator("#analysis-status").get_by_text(re.compile("Cancellation requested|revoked|Nothing to cancel")).wait_for()
+    panel.locator("[data-state=REVOKED]").wait_for(timeout=60_000)  # the poll shows it without a reload
+    shot(page, artifacts, "analysis")
+
+
+def test_a_small_clustering_runs_to_playlists_with_its_score_plot(page, site, artifacts):
+    _url, settings = site
+    open_tab(page, "Clustering")
+    page.locator("#clustering-runs input").fill("30")
+    page.locator("#clustering-start").click()
+    page.get_by_text("Clustering started").wait_for()
+    page.locator("#clustering-progress [data-state=SUCCESS]").wait_for(timeout=180_000)
+    found = page.locator("#clustering-playlists [role=gridcell]")
+    found.first.wait_for(timeout=30_000)
+    names = found.all_inner_texts()[0::3]
+    assert names and all(n.endswith("_automatic") for n in names)
+    assert all((Path(settings.playlist_dir) / f"{n}.m3u8").exists() for n in names)
+    shot(page, artifacts, "clustering")
+
+
+def test_music_map_draws_and_a_region_becomes_a_table(page, artifacts):
+    open_tab(page, "Music map")
+    page.locator("#map-draw").click()
+    page.locator("#map-status").get_by_text("songs (").wait_for()
+    page.locator("#map-plot .js-plotly-plot canvas, #map-plot .js-plotly-plot .scatterlayer").first.wait_for()
+    page.get_by_role("button", name="Take the songs in this region").click()
+    page.locator("#map-status").get_by_text("in the region").wait_for()
+    count = int(re.search(r"(\d+) songs in the region", page.locator("#map-status").inner_text()).group(1))
+    assert len(page.locator("#map-region-table [role=gridcell]").all_inner_texts()) == count * 6
+    shot(page, artifacts, "music-map")
+
+
+def test_every_other_tab_works_or_says_why_not(page, artifacts):
+    open_tab(page, "Song path")
+    pick_song(page, "From", "neuro", "neuronal diving — Nexuiz")
+    pick_song(page, "To", "aberr", "Aberrations")
+    page.locator("#path-find").click()
+    page.get_by_text(re.compile(r"\d+ songs, total distance")).wait_for()
+    shot(page, artifacts, "song-path")
+
+    open_tab(page, "Song alchemy")
+    pick_song(page, "Add", "neuro", "neuronal diving — Nexuiz")
+    pick_song(page, "Subtract", "aberr", "Aberrations")
+    page.locator("#alchemy-run").click()
+    page.get_by_text("filtered out.").wait_for()
+    shot(page, artifacts, "song-alchemy")
+
+    open_tab(page, "Sonic fingerprint")
+    page.locator("#fingerprint-run").click()
+    page.get_by_text("Problem:").first.wait_for()  # a music folder keeps no listening history: said so
+    shot(page, artifacts, "sonic-fingerprint")
+
+    open_tab(page, "Instant playlist")
+    page.locator("#chat-input textarea").fill("calm ambient music")
+    page.locator("#chat-run").click()
+    page.locator("#chat-status").get_by_text(re.compile(r"songs|Problem:")).wait_for(timeout=60_000)
+    shot(page, artifacts, "instant-playlist")
+
+    open_tab(page, "Playlists")
+    page.locator("#playlists-refresh").click()
+    page.get_by_text(re.compile(r"\d+ playlists\.")).wait_for()
+    shot(page, artifacts, "playlists")
+
+    open_tab(page, "Tasks")
+    page.locator("#tasks-last .amr-task").wait_for()
+    assert page.locator("#tasks-log textarea").input_value().strip()
+    shot(page, artifacts, "tasks")
+
+
+def test_named_endpoints_answer_gradio_client(site):
+    from gradio_client import Client
+
+    url, _settings = site
+    client = Client(url + "/", verbose=False)
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {"/similar_songs", "/song_path", "/song_alchemy", "/sonic_fingerprint", "/music_map", "/playlists",
+            "/start_analysis", "/cancel_analysis", "/start_clustering", "/cancel_clustering", "/cancel_job",
+            "/instant_playlist", "/server_state"} <= names
+    ids = {r["title"]: r["item_id"] for r in requests.get(url + "/api/search_tracks",
+                                                          params={"search_query": "nexuiz", "end": 50}, timeout=30).json()}
+    status, table = client.predict(ids["neuronal diving"], 5, True, False, True, api_name="/similar_songs")
+    assert "5 songs like that one" in status and len(table["data"]) == 5
+    status, _plot, table = client.predict(ids["neuronal diving"], ids["subcities"], 6, api_name="/song_path")
+    assert "songs, total distance" in status and table["data"][0][5] == ids["neuronal diving"]
+    status, _plot = client.predict(50, "top tag", -1, 1, -1, 1, api_name="/music_map")  # (State stays server-side)
+    assert re.search(r"\d+ songs", status)
+    assert client.predict(api_name="/server_state") == ""  # index loaded, writes open on loopback
+    status, *_ = client.predict(api_name="/playlists")
+    assert re.search(r"\d+ playlists", status)
