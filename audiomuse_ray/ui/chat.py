@@ -8,7 +8,7 @@ import gradio as gr
 from audiomuse_ray.ui.client import ApiError
 from audiomuse_ray.ui.common import UiContext, ok, problem, song_table, songs_frame, wire_preview
 
-PROVIDERS = ["OLLAMA", "OPENAI", "GEMINI", "MISTRAL"]
+PROVIDERS = ["OLLAMA", "OPENAI", "GEMINI", "MISTRAL", "KEYWORDS"]  # KEYWORDS: the offline mode, no model
 UNAVAILABLE = ("Instant playlists are not available on this server yet (it has no /chat/api routes); "
                "the other tools work without them.")
 
@@ -27,7 +27,7 @@ def chat_tab(ctx: UiContext) -> tuple:
     ask = gr.Button("Make a playlist", variant="primary", elem_id="chat-run")
     status = gr.Markdown(elem_id="chat-status")
     reply_box = gr.Markdown(elem_id="chat-reply")
-    query = gr.Code(label="Query it ran", language="sql", interactive=False)
+    query = gr.Code(label="Query it ran", language="sql", interactive=False, lines=2, max_lines=8)
     table, player = song_table("Instant playlist")
     with gr.Row():
         name = gr.Textbox("Instant playlist", label="Playlist name", scale=3)
