@@ -1,5 +1,6 @@
 """Playlist and task routes' logic (AudioMuse-AI shapes): create/list playlists, task status, cancel,
-last/active task, and starting an analysis or a clustering from the API.
+last/active task, the recent tasks (``/api/tasks``, this project's own), and starting an analysis or a
+clustering from the API.
 
 Every route that reads tasks first fails the stale ones (a driver that stopped beating), so a job whose
 driver died is reported as FAILURE and no longer blocks a new start. Jobs run in detached Ray actors
@@ -123,6 +124,28 @@ def active_task(store: Store, stale_after_s: float) -> dict:
     return {"task_id": rec.task_id, "parent_task_id": None, "task_type": rec.task_type, "sub_type_identifier": None,
             "status": rec.status, "progress": rec.progress, "details": _details(rec),
             "running_time_seconds": _running_seconds(rec)}
+
+
+RECENT_DEFAULT, RECENT_MAX = 20, 200
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def recent_tasks(store: Store, params: Mapping[str, Any], stale_after_s: float) -> list[dict]:
+    """``GET /api/tasks?limit=N``: the newest top-level tasks first (active and finished), stale ones failed
+    first like the other task routes; each with status, progress, log tail and times. ``limit`` 1..200."""
+    limit = integer(params, "limit", RECENT_DEFAULT, lo=1, hi=RECENT_MAX)
+    task_store.reap_stale(store, stale_after_s)
+    return [{"task_id": rec.task_id, "task_type": rec.task_type, "status": rec.status,
+             "progress": 100 if rec.status == task_store.SUCCESS else rec.progress,
+             "cancel_requested": rec.cancel_requested, "details": _details(rec),
+             "created_at": _iso(rec.created_at), "updated_at": _iso(rec.updated_at),
+             "running_time_seconds": _running_seconds(rec)}
+            for rec in task_store.recent_tasks(store, limit)]
 
 
 def _start(settings: Settings, store: Store, kind: str, reply_type: str, options) -> tuple[int, dict]:

@@ -272,6 +272,10 @@ class AudioMuseApi:
     def active_tasks(self) -> dict:
         return tasks_api.active_task(self.store, self.settings.task_stale_s)
 
+    @api.get("/api/tasks")
+    def recent_tasks(self, request: Request) -> list:
+        return tasks_api.recent_tasks(self.store, request.query_params, self.settings.task_stale_s)
+
     @api.post("/api/analysis/start")
     async def start_analysis(self, request: Request) -> JSONResponse:
         body = await _json_body(request, allow_empty=True)

@@ -26,6 +26,9 @@ from audiomuse_ray.ui.tasks import POLL_S, TaskPoll, render_tasks, tasks_tab
 CSS = """
 .amr-banner p { margin: 0; }
 .amr-task progress { width: 40%; vertical-align: middle; }
+.amr-recent { width: 100%; font-size: 0.9em; }
+.amr-recent td, .amr-recent th { padding: 2px 8px; text-align: left; vertical-align: top; }
+.amr-recent progress { width: 7em; vertical-align: middle; }
 .song-table td:first-child { cursor: pointer; color: var(--color-accent); }
 footer { display: none !important; }
 """
@@ -79,17 +82,17 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
             with gr.Tab("Playlists", id="playlists"):
                 playlists_tab(ctx)
             with gr.Tab("Tasks", id="tasks"):
-                tasks_active, tasks_last, tasks_log = tasks_tab(ctx)
+                tasks_active, tasks_recent, tasks_log = tasks_tab(ctx)
 
         def tick(history):
             poll = TaskPoll.fetch(ctx.client)
             a_panel, a_errors = render_analysis(poll)
             c_panel, history, c_frame, c_found = render_clustering(ctx, poll, history)
-            t_active, t_last, t_log = render_tasks(poll)
-            return a_panel, a_errors, c_panel, history, c_frame, c_found, t_active, t_last, t_log
+            t_active, t_recent, t_log = render_tasks(poll)
+            return a_panel, a_errors, c_panel, history, c_frame, c_found, t_active, t_recent, t_log
 
         poll_outputs = [analysis_panel, analysis_errors, cl_panel, cl_history, cl_plot, cl_found,
-                        tasks_active, tasks_last, tasks_log]
+                        tasks_active, tasks_recent, tasks_log]
         timer = gr.Timer(options.poll_s)
         timer.tick(tick, cl_history, poll_outputs, show_progress="hidden", queue=False, api_visibility="private")
         blocks.load(tick, cl_history, poll_outputs, show_progress="hidden", queue=False, api_visibility="private")

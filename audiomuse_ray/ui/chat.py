@@ -13,6 +13,21 @@ UNAVAILABLE = ("Instant playlists are not available on this server yet (it has n
                "the other tools work without them.")
 
 
+def read_reply(reply: dict) -> tuple:
+    """AudioMuse-AI's chat reply ``{"response": {message, original_request, ai_provider_used,
+    ai_model_selected, executed_query, query_results: [{item_id, title, author, artist}]}}`` as the tab's
+    (status, the model's message, the query that ran, the songs). ``query_results`` is None when no query
+    ran (no model configured, nothing understood): the message then says why, as a problem."""
+    body = reply.get("response", reply) if isinstance(reply, dict) else {}
+    body = body if isinstance(body, dict) else {}
+    message, query, rows = str(body.get("message") or ""), str(body.get("executed_query") or ""), body.get("query_results")
+    if rows is None:
+        return problem(message or "The server answered without songs."), "", query, songs_frame([])
+    used = " · ".join(str(x) for x in (body.get("ai_provider_used"), body.get("ai_model_selected")) if x)
+    return (ok(f"{len(rows)} songs" + (f" ({used})." if used else ".")), message, query,
+            songs_frame(rows, with_distance=False))
+
+
 def chat_tab(ctx: UiContext) -> tuple:
     gr.Markdown("Describe what you want to hear (“calm piano for a rainy evening”, “90s rock with high energy”).")
     request = gr.Textbox(label="Your request", lines=2, elem_id="chat-input")
@@ -27,8 +42,8 @@ def chat_tab(ctx: UiContext) -> tuple:
     ask = gr.Button("Make a playlist", variant="primary", elem_id="chat-run")
     status = gr.Markdown(elem_id="chat-status")
     reply_box = gr.Markdown(elem_id="chat-reply")
-    query = gr.Code(label="Query it ran", language="sql", interactive=False, lines=2, max_lines=8)
-    table, player = song_table("Instant playlist")
+    query = gr.Code(label="Query it ran", language="sql", interactive=False, lines=2, max_lines=8, elem_id="chat-query")
+    table, player = song_table("Instant playlist", elem_id="chat-songs")
     with gr.Row():
         name = gr.Textbox("Instant playlist", label="Playlist name", scale=3)
         save = gr.Button("Create playlist", scale=1)
@@ -41,11 +56,7 @@ def chat_tab(ctx: UiContext) -> tuple:
             reply = ctx.client.chat_playlist(text.strip(), prov or "", mod or "", ollama_url or "", openai_url or "")
         except ApiError as exc:
             return problem(UNAVAILABLE if exc.status in (404, 501) else str(exc)), "", "", songs_frame([])
-        body = reply.get("response", reply) if isinstance(reply, dict) else {}
-        rows = body.get("query_results") or []
-        used = " · ".join(x for x in (body.get("ai_provider_used"), body.get("ai_model_selected")) if x)
-        return (ok(f"{len(rows)} songs" + (f" ({used})." if used else ".")), str(body.get("message") or ""),
-                str(body.get("executed_query") or ""), songs_frame(rows, with_distance=False))
+        return read_reply(reply)
 
     def create(playlist_name, frame):
         from audiomuse_ray.ui.common import ids_of

@@ -106,6 +106,9 @@ class ApiClient:
     def last_task(self) -> dict:
         return self.get("/api/last_task")
 
+    def recent_tasks(self, limit: int = 10) -> list[dict]:
+        return self.get("/api/tasks", limit=limit)
+
     def task(self, task_id: str) -> dict:
         return self.get(f"/api/status/{task_id}")
 

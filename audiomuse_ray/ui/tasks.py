@@ -1,4 +1,4 @@
-"""Tasks: the active and the last job with status, progress, log tail and cancel; and the pieces the
+"""Tasks: the active job and the recent ones with status, progress, log tail and cancel; and the pieces the
 Analysis and Clustering tabs use to show their own job's progress. One poll (``TaskPoll``) feeds them all."""
 
 from __future__ import annotations
@@ -15,26 +15,38 @@ POLL_S = 2.0
 # a task's type as the jobs write it, and as AudioMuse-AI's start routes name it in their reply
 ANALYSIS, CLUSTERING = ("analysis", "main_analysis"), ("clustering", "main_clustering")
 ACTIVE = ("PENDING", "STARTED", "PROGRESS")
+RECENT = 10  # jobs listed on the Tasks tab
 
 
 @dataclass(frozen=True)
 class TaskPoll:
-    """What one timer tick learned: the active task ({} when none), the last task, or why it could not."""
+    """What one timer tick learned: the active task ({} when none), the last task, the recent ones (newest
+    first), or why it could not."""
 
     active: dict
     last: dict
     error: str = ""
+    recent: tuple[dict, ...] = ()
 
     @classmethod
-    def fetch(cls, client: ApiClient) -> "TaskPoll":
+    def fetch(cls, client: ApiClient, limit: int = RECENT) -> "TaskPoll":
+        """One call of ``/api/tasks`` (the active and the last task are in it); a server without that route
+        (an older audiomuse-ray) is asked for the active and the last task instead."""
         try:
-            return cls(client.active_task() or {}, client.last_task() or {})
+            try:
+                recent = tuple(client.recent_tasks(limit) or ())
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                return cls(client.active_task() or {}, client.last_task() or {})
         except ApiError as exc:
             return cls({}, {}, str(exc))
+        active = next((t for t in recent if t.get("status") in ACTIVE), {})
+        return cls(active, recent[0] if recent else {}, recent=recent)
 
     def of_type(self, task_types: tuple[str, ...]) -> dict:
-        """The active task of that type, else the last one if it was of that type, else {}."""
-        for task in (self.active, self.last):
+        """The active task of that type, else the newest one of that type, else {}."""
+        for task in (self.active, *self.recent, self.last):
             if task.get("task_type") in task_types and task.get("task_id"):
                 return task
         return {}
@@ -98,21 +110,50 @@ def cancel_active(client: ApiClient, task_types: tuple[str, ...] = ()) -> str:
     return ok(reply.get("message", "Cancellation requested."))
 
 
+def recent_html(tasks: tuple[dict, ...] | list[dict]) -> str:
+    """The recent jobs as a table, newest first: when, what, state, progress, how long, the last log line."""
+    if not tasks:
+        return "<p class='amr-idle'>No job has run yet.</p>"
+    rows = []
+    for t in tasks:
+        state = str(t.get("status") or "?")
+        pct = 100 if state == "SUCCESS" else int(t.get("progress") or 0)
+        started = str(t.get("created_at") or "")[:19].replace("T", " ")
+        lines = (t.get("details") or {}).get("log") or []
+        took = duration(t.get("running_time_seconds"))
+        rows.append(
+            f"<tr data-task-id='{html.escape(str(t.get('task_id', '')))}' data-state='{html.escape(state)}'>"
+            f"<td>{html.escape(started)}</td><td>{html.escape(str(t.get('task_type') or '?'))} "
+            f"<code>{html.escape(str(t.get('task_id', ''))[:8])}</code></td><td><b>{html.escape(state)}</b>"
+            f"{' (cancel asked)' if t.get('cancel_requested') and state in ACTIVE else ''}</td>"
+            f"<td><progress value='{pct}' max='100'></progress> {pct} %</td>"
+            f"<td>{'running ' if state in ACTIVE else ''}{html.escape(took)}</td>"
+            f"<td>{html.escape(str(lines[-1]) if lines else '')}</td></tr>")
+    return ("<table class='amr-recent'><thead><tr><th>started (UTC)</th><th>job</th><th>state</th><th>progress</th>"
+            "<th>time</th><th>last log line</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
 def tasks_tab(ctx: UiContext) -> tuple[gr.HTML, gr.HTML, gr.Textbox]:
     gr.Markdown("Jobs started here, from the command line or by `ray job submit` all show up here; "
                 "the page refreshes every two seconds.")
     status = gr.Markdown()
     active = gr.HTML(elem_id="tasks-active")
-    last = gr.HTML(elem_id="tasks-last")
-    log = gr.Textbox(label="Log (last lines)", lines=10, max_lines=14, interactive=False, elem_id="tasks-log")
+    log = gr.Textbox(label="Log of the running job, else of the last one (last lines)", lines=10, max_lines=14,
+                     interactive=False, elem_id="tasks-log")
     cancel = gr.Button("Cancel the running job", variant="stop", elem_id="tasks-cancel")
     cancel.click(reporting(1)(lambda: cancel_active(ctx.client)), None, status, api_name="cancel_job")
-    return active, last, log
+    gr.Markdown(f"**Recent jobs** (the last {RECENT}, newest first)")
+    recent = gr.HTML(elem_id="tasks-recent")
+    return active, recent, log
 
 
 def render_tasks(poll: TaskPoll) -> tuple[str, str, str]:
+    """(the active job's progress, the recent jobs, the log tail of the active job or else the last one)."""
     if poll.error:
         return f"<p class='amr-error'><b>Problem:</b> {html.escape(poll.error)}</p>", "", ""
     active = progress_html(poll.active, "active job") if poll.active else "<p>No job is running.</p>"
-    last = progress_html(poll.last, f"last job ({poll.last.get('task_type') or 'none'})") if poll.last.get("task_id") else ""
-    return active, last, log_tail(poll.active or poll.last)
+    if poll.recent:
+        listed = recent_html(poll.recent)
+    else:  # an older server without /api/tasks: the last job alone
+        listed = progress_html(poll.last, f"last job ({poll.last.get('task_type') or 'none'})") if poll.last.get("task_id") else ""
+    return active, listed, log_tail(poll.active or poll.last)

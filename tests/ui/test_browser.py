@@ -172,12 +172,18 @@ def test_analysis_starts_shows_progress_and_cancels(page, artifacts):
     open_tab(page, "Analysis")
     page.locator("#analysis-start").click()
     page.get_by_text("Analysis started").wait_for()
+    task_id = re.search(r"Analysis started \(task (\w+)\)", page.locator("#analysis-status").inner_text()).group(1)
     panel = page.locator("#analysis-progress")
     panel.locator("[data-state=PENDING], [data-state=STARTED], [data-state=PROGRESS]").wait_for(timeout=60_000)
     page.locator("#analysis-cancel").click()
     page.locator("#analysis-status").get_by_text(re.compile("Cancellation requested|revoked|Nothing to cancel")).wait_for()
     panel.locator("[data-state=REVOKED]").wait_for(timeout=60_000)  # the poll shows it without a reload
     shot(page, artifacts, "analysis")
+    # the finished job stays in the Tasks tab's list of recent jobs (GET /api/tasks), with its state
+    open_tab(page, "Tasks")
+    row = page.locator(f"#tasks-recent tr[data-task-id^='{task_id}'][data-state=REVOKED]")
+    row.wait_for()
+    assert "analysis" in row.inner_text() and "REVOKED" in row.inner_text()
 
 
 def test_a_small_clustering_runs_to_playlists_with_its_score_plot(page, site, artifacts):
@@ -228,9 +234,20 @@ def test_every_other_tab_works_or_says_why_not(page, artifacts):
     shot(page, artifacts, "sonic-fingerprint")
 
     open_tab(page, "Instant playlist")
+    page.get_by_text("Language model").click()  # the accordion: the offline keyword mode needs no model
+    provider = page.get_by_role("combobox", name="Provider")
+    provider.click()
+    page.get_by_role("option", name="KEYWORDS").click()
     page.locator("#chat-input textarea").fill("calm ambient music")
     page.locator("#chat-run").click()
-    page.locator("#chat-status").get_by_text(re.compile(r"songs|Problem:")).wait_for(timeout=60_000)
+    status = page.locator("#chat-status").get_by_text(re.compile(r"\d+ songs \(KEYWORDS|Problem:"))
+    status.wait_for(timeout=60_000)
+    found = int(re.match(r"(\d+) songs \(KEYWORDS", status.inner_text()).group(1))
+    assert 0 < found <= 25
+    cells = page.locator("#chat-songs [role=gridcell]").all_inner_texts()
+    # rows with titles and item ids (a long table renders only the rows in view)
+    assert cells and len(cells) % 6 == 0 and len(cells) <= found * 6 and all(cells[1::6]) and all(cells[5::6])
+    assert "SELECT" in page.locator("#chat-query").inner_text() and "LIMIT" in page.locator("#chat-query").inner_text()
     shot(page, artifacts, "instant-playlist")
 
     open_tab(page, "Playlists")
@@ -239,7 +256,7 @@ def test_every_other_tab_works_or_says_why_not(page, artifacts):
     shot(page, artifacts, "playlists")
 
     open_tab(page, "Tasks")
-    page.locator("#tasks-last .amr-task").wait_for()
+    page.locator("#tasks-recent tr[data-state]").first.wait_for()
     assert page.locator("#tasks-log textarea").input_value().strip()
     shot(page, artifacts, "tasks")
 

@@ -10,7 +10,7 @@ from audiomuse_ray.api import guard
 from audiomuse_ray.serve.app import BearerGuard
 from audiomuse_ray.ui.app import banner_text, check_login
 from audiomuse_ray.ui.client import ApiError
-from audiomuse_ray.ui.tasks import TaskPoll, failed_lines, progress_html
+from audiomuse_ray.ui.tasks import TaskPoll, failed_lines, progress_html, recent_html, render_tasks
 
 
 def full_path_app() -> FastAPI:
@@ -90,3 +90,73 @@ def test_progress_shows_counts_eta_and_failed_files():
     assert "bad.mp3" in failed_lines(task) and "C — D" not in failed_lines(task)
     poll = TaskPoll({}, task)
     assert poll.of_type(("analysis", "main_analysis")) is task and poll.of_type(("clustering",)) == {}
+
+
+class TasksClient:
+    """``/api/tasks`` as a newer server answers it, or a 404 as an older one does."""
+
+    def __init__(self, recent=None, active=None, last=None):
+        self.recent, self.active, self.last, self.calls = recent, active, last, []
+
+    def recent_tasks(self, limit):
+        self.calls.append(("recent", limit))
+        if self.recent is None:
+            raise ApiError("This server has no /api/tasks route (HTTP 404): it may be an older audiomuse-ray.", 404)
+        return self.recent
+
+    def active_task(self):
+        self.calls.append("active")
+        return self.active
+
+    def last_task(self):
+        self.calls.append("last")
+        return self.last
+
+
+def test_the_task_poll_reads_active_last_and_recent_from_one_call():
+    running = {"task_id": "c1", "task_type": "clustering", "status": "PROGRESS", "progress": 30,
+               "created_at": "2026-11-25T14:00:05+00:00", "details": {"log": ["run 3 of 10"]}}
+    done = {"task_id": "a1", "task_type": "analysis", "status": "REVOKED", "progress": 40, "cancel_requested": True,
+            "created_at": "2026-11-25T13:59:00+00:00", "running_time_seconds": 12,
+            "details": {"log": ["started", "cancelled by the user"]}}
+    client = TasksClient([running, done])
+    poll = TaskPoll.fetch(client)
+    assert client.calls == [("recent", 10)]
+    assert poll.active is running and poll.last is running and poll.recent == (running, done)
+    assert poll.of_type(("analysis",)) is done  # the newest analysis, though a clustering ran after it
+    _active, listed, log = render_tasks(poll)
+    assert listed.index("data-task-id='c1'") < listed.index("data-task-id='a1'")
+    assert "data-state='REVOKED'" in listed and "cancelled by the user" in listed and "2026-11-25 13:59:00" in listed
+    assert log == "run 3 of 10"
+    finished = TaskPoll.fetch(TasksClient([done]))
+    assert finished.active == {} and finished.last is done
+    assert "No job has run yet" in recent_html(())
+
+
+def test_the_task_poll_falls_back_on_a_server_without_the_recent_route():
+    last = {"task_id": "a1", "task_type": "analysis", "status": "SUCCESS", "details": {}}
+    client = TasksClient(None, {}, last)
+    poll = TaskPoll.fetch(client)
+    assert client.calls == [("recent", 10), "active", "last"] and poll.last is last and poll.recent == ()
+    assert "data-state='SUCCESS'" in render_tasks(poll)[1]
+    down = TaskPoll.fetch(type("Down", (), {"recent_tasks": lambda self, n: (_ for _ in ()).throw(ApiError("down"))})())
+    assert down.error == "down" and "down" in render_tasks(down)[0]
+
+
+def test_the_instant_playlist_tab_reads_the_chat_routes_reply_shape():
+    """The reply as ``chat_api.result_json`` builds it (AudioMuse-AI's ``{"response": {...}}`` wrapper)."""
+    from audiomuse_ray.api.chat_api import result_json
+    from audiomuse_ray.chat.execute import ChatSong
+    from audiomuse_ray.chat.service import ChatResult
+    from audiomuse_ray.ui.chat import read_reply
+
+    sql = "SELECT item_id, title, author FROM score WHERE other_features LIKE '%relaxed%' LIMIT 25"
+    songs = (ChatSong("id-1", "Quiet Song", "Some Artist"), ChatSong("id-2", "Other", None))
+    reply = result_json(ChatResult("Here are calm songs.", "calm ambient", "KEYWORDS", None, sql, songs))
+    status, message, query, frame = read_reply(reply)
+    assert status == "2 songs (KEYWORDS)." and message == "Here are calm songs." and query == sql
+    assert frame["item_id"].tolist() == ["id-1", "id-2"] and frame["title"].tolist() == ["Quiet Song", "Other"]
+    assert frame["artist"].tolist() == ["Some Artist", ""]
+    none = result_json(ChatResult("No AI provider is configured; no SQL was generated.", "x", "NONE", None, None, None))
+    status, message, query, frame = read_reply(none)
+    assert status.startswith("**Problem:**") and "no SQL was generated" in status and query == "" and frame.empty
