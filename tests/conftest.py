@@ -116,6 +116,10 @@ def ray_cluster():
     from audiomuse_ray.serve.ingress import HAPROXY, apply_ingress_env
 
     apply_ingress_env(HAPROXY, cpus=2)  # Serve as the service runs it: HAProxy straight to the replicas
+    # Behind HAProxy a deleted app's replicas stay reachable for a minimum drain period (30 s) so that
+    # HAProxy can move clients away; nothing is in flight when a test module deletes its apps, so drain
+    # briefly (each module's teardown took 31 s, 1 s with this).
+    os.environ.setdefault("RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "1")
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
