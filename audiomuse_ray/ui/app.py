@@ -116,8 +116,8 @@ def mount(app, options: UiOptions, path: str = ""):
     """Mount the UI on ``app`` (a FastAPI) at ``path``; with a token, behind Gradio's login page."""
     auth = check_login(options.token) if options.token else None
     return gr.mount_gradio_app(app, build_blocks(options), path=path, auth=auth, css=CSS, footer_links=[],
-                               auth_message=("Log in with any user name and the server's API token "
-                                             "(AUDIOMUSE_API_TOKEN) as the password.") if auth else None,
+                               auth_message=("audiomuse-ray: log in with any user name and the server's API "
+                                             "token (AUDIOMUSE_API_TOKEN) as the password.") if auth else None,
                                show_error=True, ssr_mode=False)
 
 

@@ -73,7 +73,7 @@ def test_the_api_wants_the_token(site):
 def test_a_wrong_token_is_refused_and_the_right_one_logs_in(page, site, artifacts):
     page.goto(site + "/")
     page.get_by_label("password").wait_for()
-    page.get_by_text("the server's API token").wait_for()  # the auth message says what to type
+    page.get_by_text("audiomuse-ray: log in with any user name").wait_for()  # names the service, says what to type
     assert page.get_by_role("tab", name="Similar songs").count() == 0
     time.sleep(0.5)
     page.screenshot(path=str(artifacts / "login.png"), full_page=True)
