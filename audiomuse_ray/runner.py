@@ -43,7 +43,8 @@ class JobRunner:
             if kind == ANALYSIS:
                 from audiomuse_ray.analysis.run import run_analysis
 
-                run_analysis(settings, num_recent_albums=options, task_id=task_id, runner=runner)
+                run_analysis(settings, num_recent_albums=options.num_recent_albums, workers=options.workers or None,
+                             task_id=task_id, runner=runner)
             elif kind == CLUSTERING:
                 from audiomuse_ray.clustering.run import run_clustering
 

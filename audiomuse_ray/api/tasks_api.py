@@ -9,6 +9,7 @@ driver died is reported as FAILURE and no longer blocks a new start. Jobs run in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -161,9 +162,19 @@ def _start(settings: Settings, store: Store, kind: str, reply_type: str, options
 
 
 def start_analysis(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
-    """Start the analysis in a detached Ray actor (it fans out over Ray itself); 409 while one runs."""
+    """Start the analysis in a detached Ray actor (it fans out over Ray itself); 409 while one runs.
+    ``num_recent_albums`` (0 = all) and ``workers`` (0 = one per CPU of the cluster) default to settings."""
     recent = integer(body, "num_recent_albums", settings.num_recent_albums, lo=0)
-    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, recent)
+    workers = integer(body, "workers", settings.workers, lo=0, hi=1024)
+    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, AnalysisRequest(recent, workers))
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What an API caller may choose about an analysis; the rest comes from the server's settings."""
+
+    num_recent_albums: int = 0
+    workers: int = 0
 
 
 CLUSTERING_TASK_TYPE = "main_clustering"

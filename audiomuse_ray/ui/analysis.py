@@ -14,7 +14,8 @@ def analysis_tab(ctx: UiContext) -> tuple[gr.HTML, gr.Markdown]:
     with gr.Row():
         recent = gr.Number(0, label="Recent albums", precision=0, minimum=0,
                            info="only the N most recently added albums; 0 = the whole library", elem_id="analysis-recent")
-    gr.Markdown("Workers: one per CPU of the cluster (`AUDIOMUSE_WORKERS` on the server sets another number).")
+        workers = gr.Number(0, label="Workers", precision=0, minimum=0, elem_id="analysis-workers",
+                            info="analysis actors; 0 = the server's setting (one per CPU of the cluster)")
     with gr.Row():
         start = gr.Button("Start analysis", variant="primary", elem_id="analysis-start")
         cancel = gr.Button("Cancel analysis", variant="stop", elem_id="analysis-cancel")
@@ -24,11 +25,11 @@ def analysis_tab(ctx: UiContext) -> tuple[gr.HTML, gr.Markdown]:
     errors = gr.Markdown(elem_id="analysis-errors")
 
     @reporting(1)
-    def begin(n) -> str:
-        reply = ctx.client.start_analysis(int(n or 0))
+    def begin(n, w) -> str:
+        reply = ctx.client.start_analysis(int(n or 0), int(w or 0))
         return ok(f"Analysis started (task {str(reply.get('task_id'))[:8]}); progress shows below.")
 
-    start.click(begin, recent, status, api_name="start_analysis")
+    start.click(begin, [recent, workers], status, api_name="start_analysis")
     cancel.click(reporting(1)(lambda: cancel_active(ctx.client, ANALYSIS)), None, status, api_name="cancel_analysis")
     return panel, errors
 

@@ -115,8 +115,11 @@ class ApiClient:
     def cancel(self, task_id: str) -> dict:
         return self.post(f"/api/cancel/{task_id}")
 
-    def start_analysis(self, recent_albums: int = 0) -> dict:
-        return self.post("/api/analysis/start", {"num_recent_albums": recent_albums})
+    def start_analysis(self, recent_albums: int = 0, workers: int = 0) -> dict:
+        body = {"num_recent_albums": recent_albums}
+        if workers:
+            body["workers"] = workers
+        return self.post("/api/analysis/start", body)
 
     def start_clustering(self, options: dict) -> dict:
         return self.post("/api/clustering/start", options)

@@ -128,8 +128,8 @@ def test_api_jobs_outlive_their_replica_and_a_lost_runner_does_not_block(jobs_ap
 
     url, settings, store = jobs_app
 
-    def start() -> str:
-        res = requests.post(url + "/api/analysis/start", json={}, timeout=30)
+    def start(body: dict | None = None) -> str:
+        res = requests.post(url + "/api/analysis/start", json=body or {}, timeout=30)
         assert res.status_code == 202, res.text
         return res.json()["task_id"]
 
@@ -160,7 +160,7 @@ def test_api_jobs_outlive_their_replica_and_a_lost_runner_does_not_block(jobs_ap
 
     # 3. a job whose replica is killed under it carries on to the end in its own actor
     if len(skip) < CORPUS_TRACKS:
-        third = start()
+        third = start({"workers": 1})  # the API's worker count reaches the job
         replicas = serve_replica_names("jobs")
         assert replicas
         for name in replicas:
@@ -170,6 +170,7 @@ def test_api_jobs_outlive_their_replica_and_a_lost_runner_does_not_block(jobs_ap
         assert rec.status == task_store.SUCCESS, rec.details
         again = {c.details.get("album") for c in task_store.children(store, third)}
         assert not again & set(finished)
+        assert len({c.details.get("worker") for c in task_store.children(store, third)}) == 1
         assert len(done_before(store)) == CORPUS_TRACKS
         # and Serve brought the API back
         wait_for(lambda: requests.get(url + "/", timeout=5).status_code == 200, 60, "the replica to come back")

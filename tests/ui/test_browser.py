@@ -191,8 +191,11 @@ def test_a_small_clustering_runs_to_playlists_with_its_score_plot(page, site, ar
     open_tab(page, "Clustering")
     page.locator("#clustering-runs input").fill("30")
     page.locator("#clustering-start").click()
-    page.get_by_text("Clustering started").wait_for()
-    page.locator("#clustering-progress [data-state=SUCCESS]").wait_for(timeout=180_000)
+    started = page.get_by_text("Clustering started")
+    started.wait_for()
+    task = re.search(r"task (\w+)", started.inner_text()).group(1)
+    # the panel shows the previous clustering (and its playlists) until this one's first poll
+    page.locator("#clustering-progress [data-state=SUCCESS]", has_text=task).wait_for(timeout=180_000)
     found = page.locator("#clustering-playlists [role=gridcell]")
     found.first.wait_for(timeout=30_000)
     names = found.all_inner_texts()[0::3]
