@@ -16,7 +16,7 @@ import sys
 
 from audiomuse_ray.analysis.run import run_analysis
 from audiomuse_ray.cli import SETTING_PREFIX, add_settings_arguments, settings_from_args
-from audiomuse_ray.errors import ConfigurationError
+from audiomuse_ray.errors import AudioMuseError, ConfigurationError
 from audiomuse_ray.settings import Settings
 
 
@@ -40,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    summary = run_analysis(settings)
+    try:
+        summary = run_analysis(settings)
+    except AudioMuseError as exc:  # no models, no music folder, a media server down: one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the task is REVOKED and its workers are stopped
+        print("interrupted", file=sys.stderr)
+        return 130
     print(f"{summary.status}: {summary.analysed} analysed, {summary.failed} failed, {summary.skipped} skipped "
           f"(task {summary.task_id}, index version {summary.index_version})")
     return 0 if summary.status == "SUCCESS" else 1
