@@ -39,19 +39,16 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
 
 def build_all(settings: Settings) -> IndexSummary:
     """A new index version from every stored embedding, its artist index and its 2-D map."""
-    from audiomuse_ray.similarity.library import load_library
-    from audiomuse_ray.similarity.rebuild import ensure_artist_index, ensure_projection, rebuild_index
+    from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild
     from audiomuse_ray.store import open_store
 
     store = open_store(settings.database_url)
     try:
-        version = rebuild_index(store)
-        if version is None:
+        rebuilt = rebuild(store)
+        if rebuilt is None:
             raise IndexNotBuilt("Nothing is analysed yet, so there is no index to build: run jobs/analyze.py first.")
-        library = load_library(store, version=version)
-        artists = ensure_artist_index(store, library)
-        _coords, method = ensure_projection(store, library)
-        return IndexSummary(version, library.size, len(artists.profiles), method)
+        _coords, method = ensure_projection(store, rebuilt.library)
+        return IndexSummary(rebuilt.version, rebuilt.library.size, len(rebuilt.artists.profiles), method)
     finally:
         store.dispose()
 

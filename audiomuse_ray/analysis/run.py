@@ -36,8 +36,7 @@ from audiomuse_ray.providers import make_provider
 from audiomuse_ray.ray_runtime import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.similarity.index import INDEX_NAME
-from audiomuse_ray.similarity.library import load_library
-from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild_index
+from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import indexes
 from audiomuse_ray.store import tasks as task_store
@@ -167,9 +166,10 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
         index_started = time.monotonic()
         if progress.counts.get("analysed", 0) or index_version is None:
             progress.report(force=True, log="rebuilding the similarity index and the music map")
-            index_version = rebuild_index(store)
-            if index_version is not None:
-                ensure_projection(store, load_library(store, version=index_version))
+            rebuilt = rebuild(store)
+            index_version = None if rebuilt is None else rebuilt.version
+            if rebuilt is not None:
+                ensure_projection(store, rebuilt.library)
         summary = AnalysisSummary(task_id, task_store.SUCCESS, n_albums, progress.counts.get("analysed", 0), skipped,
                                   progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried,
                                   progress.cpu_seconds, time.monotonic() - index_started)

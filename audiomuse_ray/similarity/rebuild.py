@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from audiomuse_ray.similarity.artists import ARTIST_INDEX_NAME, ArtistIndex
@@ -10,8 +13,23 @@ from audiomuse_ray.similarity.projection import decode_coords, encode_coords, pr
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import indexes, tracks
 
+if TYPE_CHECKING:  # library.py imports this module's neighbours; only the annotation needs it
+    from audiomuse_ray.similarity.library import Library
 
-def rebuild_index(store: Store, params: IndexParams = IndexParams()) -> int | None:
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """A freshly stored index version, loaded once: callers go on to its map without reading it again."""
+
+    library: "Library"
+    artists: ArtistIndex
+
+    @property
+    def version(self) -> int:
+        return self.library.version
+
+
+def rebuild(store: Store, params: IndexParams = IndexParams()) -> Rebuilt | None:
     """Build from every stored embedding and save a new version, then the artist index of that version;
     None when nothing is analysed yet."""
     from audiomuse_ray.similarity.library import load_library
@@ -20,8 +38,14 @@ def rebuild_index(store: Store, params: IndexParams = IndexParams()) -> int | No
     if not ids:
         return None
     version = indexes.save_index(store, INDEX_NAME, build_index(matrix, params), ids, int(matrix.shape[1]))
-    save_artist_index(store, load_library(store, params, version=version))
-    return version
+    library = load_library(store, params, version=version)
+    return Rebuilt(library, save_artist_index(store, library))
+
+
+def rebuild_index(store: Store, params: IndexParams = IndexParams()) -> int | None:
+    """``rebuild`` for callers that only need the new version number."""
+    rebuilt = rebuild(store, params)
+    return None if rebuilt is None else rebuilt.version
 
 
 def save_artist_index(store: Store, library) -> ArtistIndex:
