@@ -119,3 +119,14 @@ def parse_iso_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)  # servers send UTC
+
+
+class SuffixPlaylistCleanup:
+    """``delete_playlists(suffix)`` for every provider, from its own ``list_playlists`` and
+    ``delete_playlist``: only those two differ from server to server."""
+
+    def delete_playlists(self, suffix: str) -> int:
+        doomed = self.list_playlists(suffix)
+        for p in doomed:
+            self.delete_playlist(p.id)
+        return len(doomed)

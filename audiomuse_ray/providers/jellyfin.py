@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 
 from audiomuse_ray.errors import ProviderError, ProviderRequestError, UnknownUser
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials, parse_iso_time,
+    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials, parse_iso_time,
 )
 from audiomuse_ray.providers.http import HttpClient, temporary_download
 
@@ -21,7 +21,7 @@ PAGE = 500
 TICKS_PER_SECOND = 10_000_000
 
 
-class JellyfinProvider:
+class JellyfinProvider(SuffixPlaylistCleanup):
     name = "jellyfin"
     server = "Jellyfin"
     env_prefix = "AUDIOMUSE_JELLYFIN"
@@ -97,12 +97,6 @@ class JellyfinProvider:
 
     def delete_playlist(self, playlist_id: str) -> None:
         self.client.request("DELETE", f"Items/{playlist_id}").close()
-
-    def delete_playlists(self, suffix: str) -> int:
-        doomed = self.list_playlists(suffix)
-        for p in doomed:
-            self.delete_playlist(p.id)
-        return len(doomed)
 
     def resolve_user(self, identifier: str) -> str:
         """The user id for ``identifier``, a user name (what the Jellyfin plugin's scheduled fingerprint task

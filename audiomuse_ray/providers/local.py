@@ -26,7 +26,9 @@ from typing import Iterator, Sequence
 import mutagen
 
 from audiomuse_ray.errors import ConfigurationError, HistoryUnsupported, ProviderRequestError, UnreadableAudio
-from audiomuse_ray.providers.base import Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials
+from audiomuse_ray.providers.base import (
+    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ class _Index:
     by_id: dict[str, Track]
 
 
-class LocalFolderProvider:
+class LocalFolderProvider(SuffixPlaylistCleanup):
     name = "local"
 
     def __init__(self, music_dir: str | Path, playlist_dir: str | Path, *, rescan_interval_s: float = RESCAN_INTERVAL_S):
@@ -278,12 +280,6 @@ class LocalFolderProvider:
         if not playlist_id or playlist_id != Path(playlist_id).name or playlist_id in (".", ".."):
             raise ProviderRequestError(f"{playlist_id!r} is not a playlist id of {self.playlist_dir}.")
         (self.playlist_dir / (playlist_id + PLAYLIST_EXTENSION)).unlink(missing_ok=True)
-
-    def delete_playlists(self, suffix: str) -> int:
-        doomed = self.list_playlists(suffix)
-        for p in doomed:
-            self.delete_playlist(p.id)
-        return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
         raise HistoryUnsupported(

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from audiomuse_ray.errors import HistoryUnsupported, ProviderError, ProviderRequestError
-from audiomuse_ray.providers.base import Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials
+from audiomuse_ray.providers.base import (
+    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+)
 from audiomuse_ray.providers.http import HttpClient, temporary_download
 
 PAGE = 500
 
 
-class LyrionProvider:
+class LyrionProvider(SuffixPlaylistCleanup):
     name = "lyrion"
 
     def __init__(self, url: str, *, timeout_s: float = 30.0, retries: int = 3):
@@ -99,12 +101,6 @@ class LyrionProvider:
 
     def delete_playlist(self, playlist_id: str) -> None:
         self.request("playlists", "delete", f"playlist_id:{playlist_id}")
-
-    def delete_playlists(self, suffix: str) -> int:
-        doomed = self.list_playlists(suffix)
-        for p in doomed:
-            self.delete_playlist(p.id)
-        return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
         raise HistoryUnsupported(

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from audiomuse_ray.errors import ProviderError, ProviderRequestError
-from audiomuse_ray.providers.base import Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials
+from audiomuse_ray.providers.base import (
+    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+)
 from audiomuse_ray.providers.http import HttpClient, temporary_download
 
 PAGE = 500
 ALBUM_TYPE, TRACK_TYPE = 9, 10
 
 
-class PlexProvider:
+class PlexProvider(SuffixPlaylistCleanup):
     name = "plex"
 
     def __init__(self, url: str, token: str, *, timeout_s: float = 30.0, retries: int = 3):
@@ -114,12 +116,6 @@ class PlexProvider:
 
     def delete_playlist(self, playlist_id: str) -> None:
         self.client.request("DELETE", f"playlists/{playlist_id}").close()
-
-    def delete_playlists(self, suffix: str) -> int:
-        doomed = self.list_playlists(suffix)
-        for p in doomed:
-            self.delete_playlist(p.id)
-        return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
         client = self.client

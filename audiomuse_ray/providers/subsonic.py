@@ -22,7 +22,7 @@ from typing import Any, Iterator, Sequence
 
 from audiomuse_ray.errors import ProviderAuthError, ProviderError, ProviderRequestError
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, Track, UserCredentials, parse_iso_time,
+    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials, parse_iso_time,
 )
 from audiomuse_ray.providers.http import HttpClient, temporary_download
 
@@ -33,7 +33,7 @@ FALLBACK_CODES = {10, 41}
 AUTH_CODES = {40, 41, 42, 43, 44, 50}
 
 
-class SubsonicProvider:
+class SubsonicProvider(SuffixPlaylistCleanup):
     name = "subsonic"
 
     def __init__(self, url: str, user: str, password: str, *, auth: str = "auto",
@@ -152,12 +152,6 @@ class SubsonicProvider:
 
     def delete_playlist(self, playlist_id: str) -> None:
         self.call("deletePlaylist", {"id": playlist_id})
-
-    def delete_playlists(self, suffix: str) -> int:
-        doomed = self.list_playlists(suffix)
-        for p in doomed:
-            self.delete_playlist(p.id)
-        return len(doomed)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
         body = self.call("getAlbumList2", {"type": "frequent", "size": 50}, creds=user)
