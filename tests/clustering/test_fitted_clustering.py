@@ -20,16 +20,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_default_ranges_give_playlists_that_cover_the_corpus(analysed_corpus):
     """With AudioMuse-AI's 40-100 clusters, 72 tracks make clusters of one or two songs and no playlist
-    survives the 3-song minimum. Fitted (4-9 clusters) the same search gives several playlists. Measured
-    over seeds 0-5 (60 runs, 2 explorers): 6-8 playlists covering 60-75 % of the tracks; what they leave
-    out is mostly the 3-songs-per-artist cap (the corpus has 6 artists; without the cap they cover 90 %+),
-    so the bounds below leave a margin under the worst seed."""
+    survives the 3-song minimum. Fitted (4-9 clusters) the same search gives several playlists.
+
+    The search is not repeatable run to run even with a seed: explorers size their batches by time and read
+    whichever elites the coordinator holds at that moment. Measured with seeds 0-5, three times each (60
+    runs, 2 explorers, this 2-core machine): 6-8 playlists covering 40-54 of the 72 tracks; one CI run gave
+    4 playlists covering 35. What they leave out is mostly the 3-songs-per-artist cap (the corpus has 6
+    artists). The bounds sit under all of those and far above the unfitted search's 0-1 playlist."""
     settings, store, _ = analysed_corpus
     n_tracks = 72
     summary = run_clustering(settings, build_options(runs=60, explorers=2, seed=0), store=store)
     covered = {i for p in summary.playlists for i in p.item_ids}
     assert summary.status == "SUCCESS"
-    assert len(summary.playlists) >= 4 and len(covered) >= 0.55 * n_tracks, (
+    assert len(summary.playlists) >= 3 and len(covered) >= n_tracks / 3, (
         [len(p.item_ids) for p in summary.playlists], len(covered))
     log = task_store.get_task(store, summary.task_id).details["log"]
     assert any("72 tracks: clusters 4–9 instead of 40–100" in line for line in log), log
