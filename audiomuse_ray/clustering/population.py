@@ -1,8 +1,9 @@
 """The search as a population of Ray actors sharing elites through a coordinator.
 
-- ``Coordinator`` (one actor) owns the run budget, the elite pool, the best result and the cancel flag.
-  It hands out budgets in batches and remembers which explorer holds which, so a batch whose explorer
-  died goes back into the budget.
+- ``Coordinator`` (one actor, on the node of the process that runs ``search``) owns the run budget, the
+  elite pool, the best result and the cancel flag. It hands out budgets in batches and remembers which
+  explorer holds which, so a batch whose explorer died (or whose explorer's node did) goes back into the
+  budget.
 - ``Explorer`` actors (one per CPU by default) get the data once (one object in the object store), then
   loop: take a batch, read the current elites, run it, report. Every explorer exploits what any found.
 - ``search`` drives it: progress into the task record, cancel within a run, dead explorers replaced.
@@ -20,6 +21,7 @@ from typing import Callable
 import numpy as np
 import ray
 from ray.exceptions import RayActorError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from audiomuse_ray.clustering.data import ClusteringData
 from audiomuse_ray.clustering.evolution import ClusterParams, RunResult, SearchConfig, choose_params, run_once, \
@@ -148,9 +150,12 @@ def search(data: ClusteringData, cfg: SearchConfig, *, explorers: int, seed: int
            ) -> tuple[RunResult | None, SearchStatus, int]:
     """Run the population on the connected Ray cluster: (best result, final status, explorers replaced).
 
-    Explorers are named actors ``<run_id>/explorer-<i>`` so they can be found (and inspected) by name."""
+    Explorers are named actors ``<run_id>/explorer-<i>`` so they can be found (and inspected) by name. The
+    coordinator is pinned to this process's node: left to the scheduler, a zero-CPU actor may land on any
+    node, and losing that node (an explorer's, say) would lose the whole search, not one batch."""
     run_id = run_id or uuid.uuid4().hex[:12]
-    coordinator = ray.remote(Coordinator).options(num_cpus=0).remote(cfg.runs, cfg.top_elites)
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    coordinator = ray.remote(Coordinator).options(num_cpus=0, scheduling_strategy=here).remote(cfg.runs, cfg.top_elites)
     data_ref = ray.put(data)
     explorer_cls = ray.remote(Explorer)
     running: dict = {}
