@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from dataclasses import fields
 from typing import Callable
 
@@ -85,6 +87,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``audiomuse-ray`` program. Run as a program (no ``argv``), SIGTERM (``docker stop``, Kubernetes)
+    acts as Ctrl-C: a job is cancelled and recorded as such, ``serve`` stops its applications."""
+    if argv is None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 
 import ray
 
@@ -20,6 +22,25 @@ def connect_ray(settings: Settings, *, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    keep = _python_sigterm_handler()
+    try:
+        _init(settings, num_cpus)
+    finally:
+        if keep is not None:
+            signal.signal(signal.SIGTERM, keep)
+
+
+def _python_sigterm_handler():
+    """``ray.init`` installs Ray's own SIGTERM handler in the driver (it logs a stack trace and kills the
+    process), replacing one the caller set: the CLI's, which turns ``docker stop`` into a Ctrl-C that
+    cancels the job and stops Serve cleanly. The caller's handler (main thread only) is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    handler = signal.getsignal(signal.SIGTERM)
+    return handler if callable(handler) else None
+
+
+def _init(settings: Settings, num_cpus: int | None) -> None:
     if settings.ray_address:
         ray.init(address=settings.ray_address, logging_level=logging.WARNING, log_to_driver=False)
     else:

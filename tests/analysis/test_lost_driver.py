@@ -98,6 +98,33 @@ def test_a_sigkilled_cli_driver_is_failed_and_a_new_run_skips_its_albums(ray_clu
     store.dispose()
 
 
+def test_sigterm_to_the_cli_cancels_its_job_like_ctrl_c(ray_cluster, corpus, tmp_path):
+    """`docker stop` and Kubernetes send SIGTERM. Ray's driver installs a SIGTERM handler of its own that
+    kills the process with a stack trace (the task row would wait for the stale timeout); the CLI keeps
+    its own across ray.init, so SIGTERM is a Ctrl-C: the task is REVOKED at once, the finished albums stay,
+    and the command ends as a cancelled analysis does (exit code 1, the summary printed)."""
+    settings = fresh_settings(corpus, tmp_path)
+    store = open_store(settings.database_url)
+    env = {**os.environ, "RAY_ADDRESS": ""}
+    cli = [str(Path(sys.executable).parent / "audiomuse-ray"), "--data-dir", settings.data_dir, "--music-dir",
+           settings.music_dir, "--models-dir", settings.models_dir, "--ray-address", ray_cluster.address,
+           "analyze", "--no-progress"]
+    proc = subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        task = wait_for(lambda: task_store.recent_tasks(store, 1, task_type="analysis"), 60, "the CLI's task row")[0]
+        wait_for(lambda: albums_done(store, task.task_id), 120, "a first finished album")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1 and "REVOKED:" in out, out[-3000:]
+    assert "SIGTERM received" not in out and "Traceback" not in out, out[-3000:]
+    assert task_store.get_task(store, task.task_id).status == task_store.REVOKED
+    assert albums_done(store, task.task_id) and track_store.count_tracks(store) > 0
+    store.dispose()
+
+
 def serve_replica_names(app: str) -> list[str]:
     import ray
 
