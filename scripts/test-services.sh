@@ -4,6 +4,7 @@
 #    `postgres` are skipped, loudly.
 #  - supysonic (a real Subsonic-API server) in .cache/supysonic-venv, for the Subsonic provider tests.
 #  - chromium (Debian's, headless) for the UI tests; without it they are skipped, loudly.
+#  - Docker (engine, debootstrap, compose CLI) for the image tests; without it they are skipped, loudly.
 
 pg_url=${AUDIOMUSE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 pg_up() { .venv/bin/python - "$pg_url" <<'PY' >/dev/null 2>&1
@@ -53,4 +54,36 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
   echo "!! test.sh: no /usr/bin/chromium and it could not be installed: UI browser tests will be SKIPPED !!" >&2
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+fi
+
+# Docker for the image tests (tests/docker): an engine (Debian's docker.io provides dockerd), debootstrap to
+# make a base image without a registry, and a compose CLI to check docker/compose.yaml. Installed with
+# apt-get and started when running as root; AUDIOMUSE_TEST_DOCKER=0 skips the image tests on purpose.
+docker_up() { command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; }
+compose_cli() { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null; }
+if [ "${AUDIOMUSE_TEST_DOCKER:-}" != 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    missing=""
+    docker_up || command -v dockerd >/dev/null || missing="$missing docker.io"
+    command -v debootstrap >/dev/null || missing="$missing debootstrap"
+    compose_cli || missing="$missing docker-compose"
+    if [ -n "$missing" ]; then
+      echo "test.sh: installing$missing with apt-get (for the Docker image tests)"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) || true
+    fi
+    if ! docker_up && command -v dockerd >/dev/null; then
+      echo "test.sh: starting dockerd (log in .cache/dockerd.log)"
+      mkdir -p .cache
+      (setsid dockerd >.cache/dockerd.log 2>&1 &)
+      for _ in $(seq 1 30); do docker_up && break; sleep 1; done
+    fi
+  fi
+  if docker_up && command -v debootstrap >/dev/null; then
+    export AUDIOMUSE_TEST_DOCKER=1
+  else
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+    echo "!! test.sh: no Docker engine (or no debootstrap) could be started: image tests will be SKIPPED  !!" >&2
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+    unset AUDIOMUSE_TEST_DOCKER
+  fi
 fi

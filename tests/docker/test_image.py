@@ -1,0 +1,182 @@
+"""The Docker image, built here and run here (docker/Dockerfile, docker/compose.yaml).
+
+No image registry is reachable from these machines, so scripts/docker-test-image.sh builds on a Debian base
+made locally with debootstrap. test.sh starts Docker (installing Debian's docker.io when it can) and sets
+AUDIOMUSE_TEST_DOCKER=1; without a Docker engine these tests are skipped and test.sh says so loudly.
+Containers use the host's network, so the checks are what a user sees from the host: the doctor's report,
+the analysis of a read-only music folder into a data volume, and the UI and the API over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from tests.conftest import REPO, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+TAG = "audiomuse-ray:test"
+ARTIFACTS = REPO / "test-artifacts" / "docker"
+
+
+def _docker(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} -> {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    if os.environ.get("AUDIOMUSE_TEST_DOCKER") != "1":
+        pytest.skip("no Docker engine (test.sh sets AUDIOMUSE_TEST_DOCKER=1 when one runs)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / "build.log"
+    with log.open("w") as out:
+        proc = subprocess.run([str(REPO / "scripts" / "docker-test-image.sh"), TAG], stdout=out,
+                              stderr=subprocess.STDOUT, timeout=3600)
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 0, f"image build failed (see {log}):\n{text[-4000:]}"
+    print(text.strip().splitlines()[-1])  # built … in N s, M MB
+    return TAG
+
+
+def _run(image: str, *cmd: str, mounts: tuple[str, ...] = (), env: dict[str, str] | None = None,
+         timeout: float = 300) -> subprocess.CompletedProcess:
+    args = ["run", "--rm", "--network", "host", "--shm-size", "1g"]
+    for m in mounts:
+        args += ["-v", m]
+    for k, v in (env or {}).items():
+        args += ["-e", f"{k}={v}"]
+    return _docker(*args, image, *cmd, timeout=timeout, check=False)
+
+
+def test_the_image_runs_as_a_user_without_tensorflow_or_the_build_ca(image):
+    proc = _run(image, "sh", "-c", "id -u; python -c 'import tensorflow' 2>&1 | tail -1; "
+                "ls /run/secrets 2>&1 | head -1; find / -xdev \\( -name '*.pem' -o -name '*.crt' \\) "
+                "-type f -exec sha256sum {} + 2>/dev/null")
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "1000", proc.stdout
+    assert "No module named 'tensorflow'" in lines[1]
+    assert "No such file" in lines[2]  # the pip CA secret was mounted for the build steps only
+    cert = subprocess.run(["pip", "config", "get", "global.cert"], capture_output=True, text=True).stdout.strip()
+    if cert and Path(cert).is_file():
+        host_ca = hashlib.sha256(Path(cert).read_bytes()).hexdigest()
+        assert host_ca not in proc.stdout, "the build machine's CA bundle ended up in the image"
+
+
+def test_doctor_finds_the_models_baked_into_the_image(image, corpus):
+    proc = _run(image, "audiomuse-ray", "doctor", mounts=(f"{corpus / 'library'}:/music:ro",))
+    out = proc.stdout + proc.stderr
+    assert "[ok] models:" in out and "/opt/audiomuse-ray/models" in out, out
+    assert "[ok] database:" in out and "[ok] provider (local): 72 audio file(s) in /music" in out, out
+    assert proc.returncode == 0, out
+
+
+@pytest.fixture(scope="module")
+def analysed_volume(image, corpus, tmp_path_factory) -> Path:
+    """The corpus, mounted read-only, analysed by the image into a data folder on the host."""
+    data = tmp_path_factory.mktemp("docker-data")
+    data.chmod(0o777)  # the container's user (uid 1000) writes here
+    start = time.monotonic()
+    proc = _run(image, "audiomuse-ray", "analyze", "--no-progress",
+                mounts=(f"{corpus / 'library'}:/music:ro", f"{data}:/data"), timeout=900)
+    (ARTIFACTS / "analyze.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    print(f"analysis in the container: {time.monotonic() - start:.1f} s")
+    return data
+
+
+def test_the_analysis_reads_a_read_only_folder_and_fills_the_data_volume(analysed_volume):
+    from audiomuse_ray.store import open_store
+    from audiomuse_ray.store import tracks as track_store
+
+    db = analysed_volume / "audiomuse.db"
+    assert db.is_file()
+    store = open_store(f"sqlite:///{db}")
+    try:
+        assert track_store.count_tracks(store) == 72
+    finally:
+        store.dispose()
+
+
+def test_serve_answers_the_ui_and_similar_tracks_from_the_host(image, corpus, analysed_volume):
+    port = free_port()
+    name = f"audiomuse-test-{uuid.uuid4().hex[:8]}"
+    _docker("run", "-d", "--name", name, "--network", "host", "--shm-size", "1g",
+            "-e", "AUDIOMUSE_HOST=127.0.0.1", "-e", f"AUDIOMUSE_PORT={port}",
+            "-v", f"{corpus / 'library'}:/music:ro", "-v", f"{analysed_volume}:/data", image)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                # the API is deployed first, the UI a moment later
+                if all(requests.get(base + path, timeout=5).status_code == 200 for path in ("/api/health", "/")):
+                    break
+            except requests.RequestException:
+                pass
+            state = _docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip()
+            assert state == "true", _docker("logs", name, check=False).stderr[-4000:]
+            assert time.monotonic() < deadline, "the container's service did not come up in 180 s"
+            time.sleep(1)
+        page = requests.get(base + "/", timeout=30)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        with sqlite3.connect(analysed_volume / "audiomuse.db") as db:
+            seed = db.execute("SELECT item_id FROM score ORDER BY item_id LIMIT 1").fetchone()[0]
+        similar = requests.get(f"{base}/api/similar_tracks", params={"item_id": seed, "n": 5}, timeout=30)
+        assert similar.status_code == 200, similar.text
+        rows = similar.json()
+        assert len(rows) == 5 and seed not in {r["item_id"] for r in rows}
+        assert all(r["distance"] >= 0 for r in rows)
+        start = time.monotonic()
+        _docker("stop", "-t", "30", name, timeout=60)
+        stopped_in = time.monotonic() - start
+        code = _docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip()
+        print(f"docker stop took {stopped_in:.1f} s, exit code {code}")
+        assert stopped_in < 25, "serve did not stop on SIGTERM; docker had to kill it"
+        assert code in ("0", "130"), f"serve ended with exit code {code} on SIGTERM"  # 130: stopped while starting
+    finally:
+        (ARTIFACTS / "serve.log").write_text(_docker("logs", name, check=False).stderr)
+        _docker("rm", "-f", name, check=False)
+
+
+def _compose_cli() -> list[str] | None:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+def test_the_compose_file_is_valid_and_wires_head_worker_and_postgres(tmp_path):
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("neither `docker compose` nor docker-compose is installed (test.sh installs it as root)")
+    env = dict(os.environ, MUSIC_DIR=str(tmp_path), AUDIOMUSE_API_TOKEN="secret")
+    proc = subprocess.run([*cli, "-f", str(REPO / "docker" / "compose.yaml"), "config"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    config = yaml.safe_load(proc.stdout)
+    services = config["services"]
+    assert set(services) == {"postgres", "ray-head", "ray-worker"}
+    head, worker = services["ray-head"], services["ray-worker"]
+    assert head["build"]["dockerfile"] == "docker/Dockerfile" and Path(head["build"]["context"]) == REPO
+    assert any(str(p.get("published") if isinstance(p, dict) else p).startswith("8000") for p in head["ports"])
+    assert "ray start --head" in " ".join(head["command"]) and "audiomuse-ray serve" in " ".join(head["command"])
+    assert "--address=ray-head:6379" in worker["command"]
+    for svc in (head, worker):
+        assert svc["image"] == "audiomuse-ray:latest"
+        assert svc["environment"]["AUDIOMUSE_DATABASE_URL"].startswith("postgresql://")
+        assert svc["environment"]["AUDIOMUSE_API_TOKEN"] == "secret"
+        assert any(re.fullmatch(rf"{re.escape(str(tmp_path))}:/music:ro", str(v)) for v in svc["volumes"]), svc
+    assert head["depends_on"]["postgres"]["condition"] == "service_healthy"
