@@ -10,6 +10,7 @@ the analysis of a read-only music folder into a data volume, and the UI and the 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -180,3 +181,66 @@ def test_the_compose_file_is_valid_and_wires_head_worker_and_postgres(tmp_path):
         assert svc["environment"]["AUDIOMUSE_API_TOKEN"] == "secret"
         assert any(re.fullmatch(rf"{re.escape(str(tmp_path))}:/music:ro", str(v)) for v in svc["volumes"]), svc
     assert head["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_the_compose_stack_analyses_on_two_nodes_and_serves_the_result(image, corpus, tmp_path):
+    """docker/compose.yaml brought up for real: its PostgreSQL image swapped for one built here from
+    Debian's packages (tests/docker/postgres.Dockerfile), its audiomuse-ray image for the one under test.
+    The analysis run on the head spreads its albums over the head and the worker node, and the UI and the
+    similar-tracks answer come from the head's published port."""
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("neither `docker compose` nor docker-compose is installed")
+    base = os.environ.get("AUDIOMUSE_DOCKER_BASE", "audiomuse-ray-base:bookworm-debootstrap")
+    proc = subprocess.run(["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+                           "-t", "audiomuse-test-postgres", "-f", str(Path(__file__).with_name("postgres.Dockerfile")),
+                           str(tmp_path)], capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    override = tmp_path / "override.yaml"
+    override.write_text(yaml.safe_dump({"services": {
+        "postgres": {"image": "audiomuse-test-postgres",
+                     "healthcheck": {"test": ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U audiomuse -d audiomuse"]}},
+        "ray-head": {"image": image}, "ray-worker": {"image": image}}}))
+    port = free_port()
+    project = f"amrtest{uuid.uuid4().hex[:6]}"
+    env = dict(os.environ, MUSIC_DIR=str(corpus / "library"), AUDIOMUSE_PORT=str(port), AUDIOMUSE_API_TOKEN="")
+    compose = [*cli, "-p", project, "-f", str(REPO / "docker" / "compose.yaml"), "-f", str(override)]
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([*compose, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        up = run("up", "-d", "--no-build")
+        assert up.returncode == 0, up.stderr[-3000:]
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                if all(requests.get(base_url + p, timeout=5).status_code == 200 for p in ("/api/health", "/")):
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, run("logs", "--tail", "40").stdout[-4000:]
+            time.sleep(2)
+        analysis = run("exec", "-T", "ray-head", "audiomuse-ray", "analyze", "--no-progress", timeout=900)
+        assert analysis.returncode == 0 and "SUCCESS: 72 analysed" in analysis.stdout, analysis.stdout + analysis.stderr
+        task_id = analysis.stderr.split("analysis task ", 1)[1].split()[0]  # the CLI says it on stderr
+        shown = run("exec", "-T", "ray-head", "audiomuse-ray", "tasks", "--json", task_id)
+        children = json.loads(shown.stdout)["children"]
+        nodes = {c["details"]["worker"].split("/")[0] for c in children}
+        assert len(children) == 7 and len(nodes) == 2, [c["details"].get("worker") for c in children]
+        deadline = time.monotonic() + 60  # the replicas pick the new index up at their next check (10 s)
+        while True:
+            found = requests.get(f"{base_url}/api/search_tracks", params={"search_query": "nexuiz"}, timeout=30)
+            if found.status_code == 200 and found.json():
+                similar = requests.get(f"{base_url}/api/similar_tracks",
+                                       params={"item_id": found.json()[0]["item_id"], "n": 5}, timeout=30)
+                if similar.status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"no index served 60 s after the analysis: {found.text[:300]}"
+            time.sleep(2)
+        assert similar.status_code == 200 and len(similar.json()) == 5, similar.text
+    finally:
+        (ARTIFACTS / "compose.log").write_text(run("logs", "--no-color", timeout=120).stdout)
+        run("down", "-v", timeout=180)
