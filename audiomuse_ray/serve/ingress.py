@@ -88,6 +88,10 @@ def ingress_env(mode: str, state_dir: str | None = None, cpus: int | None = None
         "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
         "RAY_SERVE_HAPROXY_NBTHREAD": str(max(1, min(4, cpus or os.cpu_count() or 1))),
+        # behind HAProxy, Serve's own proxy binds a fixed 8500 (gRPC 9500): a second instance on the host
+        # (another user's, a container on the host's network) would fail to start on it
+        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(free_port()),
+        "RAY_SERVE_FALLBACK_PROXY_GRPC_PORT": str(free_port()),
     }
 
 

@@ -30,12 +30,22 @@ def corpus_data(analysed_corpus):
 
 
 def test_one_and_two_explorers_reach_the_same_quality(corpus_data):
-    one, s1, _ = search(corpus_data, CFG, explorers=1, seed=3)
-    two, s2, _ = search(corpus_data, CFG, explorers=2, seed=3)
-    serial = serial_search(corpus_data, CFG, seed=3)
-    assert s1.runs_done == s2.runs_done == 40
-    assert abs(one.score - two.score) < 0.25 and abs(two.score - serial.score) < 0.25
-    assert one.n_clusters >= 3 and two.n_clusters >= 3
+    """One search's best score is not repeatable (explorers size their batches by time and read each
+    other's elites): over 8 seeds the serial search's best spread by 1.0 at 40 runs and by 0.27 at 120 here.
+    So the mean best of four seeds is compared, at 120 runs, where the means' spread is about 0.1."""
+    cfg = SearchConfig(runs=120, num_clusters=(3, 10), min_songs_per_genre=10)
+    seeds = range(4)
+    ones = [search(corpus_data, cfg, explorers=1, seed=s) for s in seeds]
+    twos = [search(corpus_data, cfg, explorers=2, seed=s) for s in seeds]
+    serial = [serial_search(corpus_data, cfg, seed=s) for s in seeds]
+    assert all(status.runs_done == 120 for _best, status, _ in ones + twos)
+
+    def mean(results):
+        return sum(r.score for r in results) / len(results)
+
+    one, two = mean([b for b, _s, _ in ones]), mean([b for b, _s, _ in twos])
+    assert abs(one - mean(serial)) < 0.3 and abs(two - mean(serial)) < 0.3, (one, two, mean(serial))
+    assert all(b.n_clusters >= 3 for b, _s, _ in ones + twos)
 
 
 def test_cancel_stops_the_explorers_quickly(corpus_data):
