@@ -41,6 +41,7 @@ class SearchStatus:
     runs_total: int
     best_score: float | None
     cancelled: bool
+    history: tuple[tuple[int, float], ...] = ()  # (runs done, new best score) at each improvement
 
 
 class Coordinator:
@@ -51,6 +52,7 @@ class Coordinator:
         self.best: RunResult | None = None
         self.cancelled = False
         self.outstanding: dict[str, int] = {}
+        self.history: list[tuple[int, float]] = []
 
     def take(self, explorer: str, n: int) -> int:
         if self.cancelled or self.remaining <= 0:
@@ -62,12 +64,13 @@ class Coordinator:
 
     def report(self, explorer: str, results: list[RunResult], granted: int) -> None:
         self.outstanding[explorer] = max(0, self.outstanding.get(explorer, 0) - granted)
-        self.done += len(results)
         self.remaining += granted - len(results)  # runs skipped by a cancel go back (they are never taken)
         for r in results:
+            self.done += 1
             self.elites = update_elites(self.elites, r, self.top)
             if self.best is None or r.score > self.best.score:
                 self.best = r
+                self.history.append((self.done, float(r.score)))
 
     def requeue(self, explorer: str) -> int:
         """An explorer died: its unreported batch goes back into the budget."""
@@ -79,7 +82,8 @@ class Coordinator:
         return [r.params for r in self.elites]
 
     def status(self) -> SearchStatus:
-        return SearchStatus(self.done, self.total, None if self.best is None else self.best.score, self.cancelled)
+        return SearchStatus(self.done, self.total, None if self.best is None else self.best.score, self.cancelled,
+                            tuple(self.history))
 
     def cancel(self) -> None:
         self.cancelled = True

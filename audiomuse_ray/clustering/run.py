@@ -79,7 +79,8 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
             task_store.update_task(store, task_id, status=task_store.PROGRESS,
                                    progress=int(90 * status.runs_done / max(1, status.runs_total)),
                                    details={"runs_done": status.runs_done, "runs_total": status.runs_total,
-                                            "best_score": status.best_score, "eta_s": None if eta is None else round(eta, 1)})
+                                            "best_score": status.best_score, "eta_s": None if eta is None else round(eta, 1),
+                                            "score_history": [list(p) for p in status.history]})
 
     try:
         labels = load_manifest(settings.models_dir).labels["msd-musicnn"]

@@ -71,6 +71,20 @@ def clustering_tab(ctx: UiContext) -> tuple:
     return panel, plot, found, history, (naming_note, naming)
 
 
+def score_points(details: dict, polled: list) -> list:
+    """[runs, best score] points to draw: the job's own record of each improvement up to the runs done now,
+    so a search that ends between two polls still shows its curve; a server without that record (an older
+    audiomuse-ray) gives only what this page's polls saw."""
+    now = [int(details["runs_done"]), float(details["best_score"])]
+    history = details.get("score_history")
+    if history is None:
+        return polled if polled and polled[-1] == now else polled + [now]
+    points = [[int(runs), float(score)] for runs, score in history]
+    if not points or points[-1][0] < now[0]:
+        points.append(now)
+    return points
+
+
 def render_clustering(ctx: UiContext, poll: TaskPoll, seen: dict) -> tuple:
     """Progress, and what changed since this page's last poll: the (runs, best score) points of the current
     task and, once it has finished, its playlists (fetched once). ``seen`` is the page's own state."""
@@ -80,10 +94,10 @@ def render_clustering(ctx: UiContext, poll: TaskPoll, seen: dict) -> tuple:
         seen = {"task": task.get("task_id") if task else None, "points": [], "listed": False}
     plot: object = gr.skip()
     if d.get("runs_done") is not None and d.get("best_score") is not None:
-        point = [int(d["runs_done"]), float(d["best_score"])]
-        if not seen["points"] or seen["points"][-1] != point:
-            seen = {**seen, "points": seen["points"] + [point]}
-            plot = plots.score_figure([p[0] for p in seen["points"]], [p[1] for p in seen["points"]])
+        points = score_points(d, seen["points"])
+        if points != seen["points"]:
+            seen = {**seen, "points": points}
+            plot = plots.score_figure([p[0] for p in points], [p[1] for p in points])
     found: object = gr.skip()
     if task.get("status") == "SUCCESS" and not seen["listed"]:
         try:

@@ -129,3 +129,21 @@ def test_spectral_is_subsampled_above_its_limit(data):
     cfg = dataclasses.replace(SearchConfig(), spectral_max_samples=40)
     r = run_once(data, ClusterParams("spectral", n_clusters=3, seed=2), np.arange(data.size), cfg)
     assert r.sample.size == 40
+
+
+def test_the_coordinator_records_each_improvement_with_the_runs_done_at_that_point():
+    """The UI draws "best score against runs" from this record, so a search that ends between two polls
+    still shows its whole curve."""
+    from audiomuse_ray.clustering.evolution import RunResult
+    from audiomuse_ray.clustering.population import Coordinator
+
+    def result(score: float) -> RunResult:
+        return RunResult(ClusterParams("kmeans", n_clusters=5), score, {}, 5, np.arange(3))
+
+    c = Coordinator(runs=6, top_elites=2)
+    assert c.take("a", 3) == 3 and c.take("b", 3) == 3
+    c.report("a", [result(-3.0), result(-3.5), result(-2.0)], 3)
+    c.report("b", [result(-2.5), result(-1.5)], 3)  # one run of b's batch skipped by a cancel
+    status = c.status()
+    assert status.history == ((1, -3.0), (3, -2.0), (5, -1.5))
+    assert status.runs_done == 5 and status.best_score == -1.5

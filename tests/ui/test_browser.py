@@ -201,6 +201,13 @@ def test_a_small_clustering_runs_to_playlists_with_its_score_plot(page, site, ar
     names = found.all_inner_texts()[0::3]
     assert names and all(n.endswith("_automatic") for n in names)
     assert all((Path(settings.playlist_dir) / f"{n}.m3u8").exists() for n in names)
+    # the curve comes from the job's own record of improvements, not from the page's 2 s polls (a 30-run
+    # search ends between two of them): its first point and one at the final run count at least
+    points = page.locator("#clustering-plot .scatterlayer .point")
+    deadline = time.monotonic() + 15
+    while points.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert points.count() >= 2
     shot(page, artifacts, "clustering")
 
 

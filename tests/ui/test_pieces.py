@@ -160,3 +160,16 @@ def test_the_instant_playlist_tab_reads_the_chat_routes_reply_shape():
     none = result_json(ChatResult("No AI provider is configured; no SQL was generated.", "x", "NONE", None, None, None))
     status, message, query, frame = read_reply(none)
     assert status.startswith("**Problem:**") and "no SQL was generated" in status and query == "" and frame.empty
+
+
+def test_the_score_plot_follows_the_jobs_own_record_of_improvements():
+    """A 4-second clustering finished between two of the page's 2-second polls and its plot showed one
+    point; the job's record gives the whole step curve, up to the runs done now."""
+    from audiomuse_ray.ui.clustering import score_points
+
+    details = {"runs_done": 30, "best_score": -2.0, "score_history": [[1, -4.0], [7, -3.1], [22, -2.0]]}
+    assert score_points(details, []) == [[1, -4.0], [7, -3.1], [22, -2.0], [30, -2.0]]
+    assert score_points({**details, "runs_done": 22}, []) == [[1, -4.0], [7, -3.1], [22, -2.0]]
+    older = {"runs_done": 30, "best_score": -2.0}  # a server that keeps no record: the page's own polls
+    assert score_points(older, [[10, -3.0]]) == [[10, -3.0], [30, -2.0]]
+    assert score_points(older, [[10, -3.0], [30, -2.0]]) == [[10, -3.0], [30, -2.0]]
