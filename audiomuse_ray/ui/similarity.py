@@ -56,7 +56,10 @@ def path_tab(ctx: UiContext) -> None:
         rows = reply.get("path") or []
         coords = ctx.map_cache.coords(ctx.client)
         figure = plots.path_figure(ctx.map_cache.background(ctx.client), rows, coords)
-        return (ok(f"{len(rows)} songs, total distance {reply.get('total_distance', 0):.3f}."), figure,
+        note = (f" Fewer than the {int(count)} asked: a path takes one song per typical step between neighbours "
+                "here, so two close songs get a short one rather than near-repeats."
+                if 0 < len(rows) < int(count) else "")
+        return (ok(f"{len(rows)} songs, total distance {reply.get('total_distance', 0):.3f}.{note}"), figure,
                 songs_frame(rows, with_distance=False))
 
     go.click(run, [start, end, steps], [status, plot, table], api_name="song_path")

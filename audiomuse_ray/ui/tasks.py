@@ -72,7 +72,7 @@ def progress_html(task: dict, what: str) -> str:
     d = task.get("details") or {}
     facts = []
     if "total" in d:
-        facts.append(f"{d.get('done', 0)} of {d['total']} tracks")
+        facts.append(f"{d.get('done', 0)} of {d['total']} tracks to analyse")
     for key, label in (("analysed", "analysed"), ("skipped", "skipped (done before)"), ("failed", "failed")):
         if key in d:
             facts.append(f"{d[key]} {label}")

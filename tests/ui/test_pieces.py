@@ -85,7 +85,7 @@ def test_progress_shows_counts_eta_and_failed_files():
             "details": {"done": 4, "total": 10, "analysed": 3, "failed": 1, "skipped": 2, "eta_s": 130,
                         "log": ["A — B: 3 analysed, 1 failed (bad.mp3: UnreadableAudio)", "C — D: 2 analysed"]}}
     html = progress_html(task, "analysis")
-    assert "4 of 10 tracks" in html and "1 failed" in html and "about 2 min 10 s left" in html
+    assert "4 of 10 tracks to analyse" in html and "1 failed" in html and "about 2 min 10 s left" in html
     assert "data-state='PROGRESS'" in html and "value='40'" in html
     assert "bad.mp3" in failed_lines(task) and "C — D" not in failed_lines(task)
     poll = TaskPoll({}, task)
