@@ -40,9 +40,14 @@ cert=${cert:-${PIP_CERT:-}}
 [ -n "$cert" ] && [ -f "$cert" ] && secret=(--secret "id=pip-cert,src=$cert")
 
 builder=$(pick_builder)
+previous=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 start=$(date +%s)
 DOCKER_BUILDKIT=1 $builder --network host --progress plain -f docker/Dockerfile \
   --build-arg "BASE_IMAGE=$base" "${secret[@]}" -t "$tag" .
 seconds=$(( $(date +%s) - start ))
+# the image this tag named before is 2 GB of nothing once rebuilt; a container still using it keeps it
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(docker image inspect -f '{{.Size}}' "$tag")
 echo "docker-test-image: built $tag on $base in ${seconds} s, $(( size / 1000000 )) MB"
