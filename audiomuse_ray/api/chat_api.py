@@ -64,7 +64,8 @@ def parse_chat_request(body: Mapping[str, Any]) -> ChatRequest:
 
 def song_json(song: ChatSong) -> dict[str, Any]:
     # AudioMuse-AI's chat answers name the artist "artist"; its other routes and this issue say "author": both
-    return {"item_id": song.item_id, "title": song.title, "author": song.author, "artist": song.author}
+    return {"item_id": song.item_id, "title": song.title, "author": song.author, "artist": song.author,
+            "album": song.album}
 
 
 def result_json(result: ChatResult) -> dict[str, Any]:

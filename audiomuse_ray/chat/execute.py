@@ -47,6 +47,7 @@ class ChatSong:
     item_id: str
     title: str | None
     author: str | None
+    album: str | None = None  # looked up by id afterwards (``with_albums``), never taken from the query
 
 
 def run_query(store: Store, query: GuardedQuery, *, role: str, timeout_s: float) -> list[ChatSong]:

@@ -12,6 +12,7 @@ Which model server is asked and with which key is decided here, from the server'
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -27,6 +28,7 @@ from audiomuse_ray.providers.base import MediaProvider
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import playlists as playlist_store
+from audiomuse_ray.store import tracks as track_store
 
 log = logging.getLogger(__name__)
 KEYWORDS = "KEYWORDS"  # the offline mode, chosen like a provider
@@ -104,6 +106,13 @@ def _normal_url(url: str, provider: str) -> str:
     return url
 
 
+def with_albums(store: Store, songs: Sequence[ChatSong]) -> tuple[ChatSong, ...]:
+    """The songs with their albums from the library (a table reads better with them). Looked up by id in
+    the application's own query, so the model's statement still selects only item_id, title and author."""
+    albums = {t.item_id: t.album for t in track_store.get_tracks(store, [s.item_id for s in songs])}
+    return tuple(dataclasses.replace(s, album=albums.get(s.item_id)) for s in songs)
+
+
 def instant_playlist(settings: Settings, store: Store, req: ChatRequest, *,
                      overrides_allowed: bool | None = None,
                      ask: Callable[[LLMConfig, str], str] = complete) -> ChatResult:
@@ -124,7 +133,7 @@ def instant_playlist(settings: Settings, store: Store, req: ChatRequest, *,
                songs: Sequence[ChatSong] | None = None, status: int = 200) -> ChatResult:
         lines.append(message)
         return ChatResult("\n".join(lines), text, provider, model, query,
-                          tuple(songs) if songs is not None else None, status, tuple(lines))
+                          with_albums(store, songs) if songs is not None else None, status, tuple(lines))
 
     if provider == "NONE":
         return result(NO_PROVIDER_MESSAGE, None)

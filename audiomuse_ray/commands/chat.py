@@ -50,7 +50,8 @@ def chat_cmd(settings: Settings, args: argparse.Namespace) -> int:
             if result.executed_query:
                 print(f"\nSQL: {result.executed_query}\n")
             for i, song in enumerate(result.songs or (), 1):
-                print(f"{i:3d}. {song.title or '?'} — {song.author or '?'}  [{song.item_id}]")
+                print(f"{i:3d}. {song.title or '?'} — {song.author or '?'}"
+                      f"{f' ({song.album})' if song.album else ''}  [{song.item_id}]")
         if not result.songs:
             return 1
         if args.create:

@@ -15,7 +15,7 @@ UNAVAILABLE = ("Instant playlists are not available on this server yet (it has n
 
 def read_reply(reply: dict) -> tuple:
     """AudioMuse-AI's chat reply ``{"response": {message, original_request, ai_provider_used,
-    ai_model_selected, executed_query, query_results: [{item_id, title, author, artist}]}}`` as the tab's
+    ai_model_selected, executed_query, query_results: [{item_id, title, author, artist, album}]}}`` as the tab's
     (status, the model's message, the query that ran, the songs). ``query_results`` is None when no query
     ran (no model configured, nothing understood): the message then says why, as a problem."""
     body = reply.get("response", reply) if isinstance(reply, dict) else {}

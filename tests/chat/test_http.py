@@ -10,6 +10,9 @@ import time
 import pytest
 import requests
 
+from audiomuse_ray.store import open_store
+from audiomuse_ray.store import tracks as track_store
+
 from tests.conftest import wait_until_routed
 from tests.fakes.llm import FakeLLM
 
@@ -50,7 +53,7 @@ def test_config_defaults_on_both_paths(chat_app):
 
 
 def test_server_provider_answers_in_audiomuse_shape_with_its_key(chat_app):
-    base, _settings, server_llm, _ = chat_app
+    base, settings, server_llm, _ = chat_app
     server_llm.mode, before = "good", len(server_llm.requests)
     for path in ("/chat/api/chatPlaylist", "/api/chatPlaylist"):
         res = post(base + path, {"userInput": "ambient for reading", "ai_provider": "GEMINI", "gemini_api_key": "caller"})
@@ -61,6 +64,14 @@ def test_server_provider_answers_in_audiomuse_shape_with_its_key(chat_app):
         assert reply["executed_query"].endswith("LIMIT 25") and "REGEXP_SUBSTRING" in reply["executed_query"]
         assert 0 < len(reply["query_results"]) <= 25
         assert set(reply["query_results"][0]) >= {"item_id", "title", "author"}
+        # the album comes from the library by id (the model's query selects only item_id, title, author)
+        store = open_store(settings.database_url)
+        try:
+            stored = {t.item_id: t.album for t in track_store.get_tracks(store, [r["item_id"] for r in reply["query_results"]])}
+        finally:
+            store.dispose()
+        assert [r["album"] for r in reply["query_results"]] == [stored[r["item_id"]] for r in reply["query_results"]]
+        assert all(r["album"] for r in reply["query_results"])
     # the server's key, in Gemini's header; the caller's "gemini_api_key" field is ignored
     assert [h.get("x-goog-api-key") for h in server_llm.auth_headers()[before:]] == [KEY, KEY]
 
