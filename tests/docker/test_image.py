@@ -19,6 +19,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import requests
@@ -112,6 +113,22 @@ def test_the_analysis_reads_a_read_only_folder_and_fills_the_data_volume(analyse
         store.dispose()
 
 
+def _wait_until_serving(base: str, seconds: float, gone: Callable[[], str | None] = lambda: None) -> None:
+    """Until both the API and the UI answer 200 (the API is deployed first, the UI a moment later); fails
+    at once when ``gone`` says why the service cannot come up any more."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if all(requests.get(base + path, timeout=5).status_code == 200 for path in ("/api/health", "/")):
+                return
+        except requests.RequestException:
+            pass
+        why = gone()
+        assert why is None, why
+        assert time.monotonic() < deadline, f"the service at {base} did not come up in {seconds:.0f} s"
+        time.sleep(1)
+
+
 def test_serve_answers_the_ui_and_similar_tracks_from_the_host(image, corpus, analysed_volume):
     port = free_port()
     name = f"audiomuse-test-{uuid.uuid4().hex[:8]}"
@@ -123,18 +140,12 @@ def test_serve_answers_the_ui_and_similar_tracks_from_the_host(image, corpus, an
             "-v", f"{corpus / 'library'}:/music:ro", "-v", f"{analysed_volume}:/data", image)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                # the API is deployed first, the UI a moment later
-                if all(requests.get(base + path, timeout=5).status_code == 200 for path in ("/api/health", "/")):
-                    break
-            except requests.RequestException:
-                pass
-            state = _docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip()
-            assert state == "true", _docker("logs", name, check=False).stderr[-4000:]
-            assert time.monotonic() < deadline, "the container's service did not come up in 180 s"
-            time.sleep(1)
+        def gone() -> str | None:
+            if _docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true":
+                return None
+            return _docker("logs", name, check=False).stderr[-4000:]
+
+        _wait_until_serving(base, 180, gone)
         page = requests.get(base + "/", timeout=30)
         assert page.status_code == 200 and "gradio" in page.text.lower()
         with sqlite3.connect(analysed_volume / "audiomuse.db") as db:
@@ -231,15 +242,10 @@ def test_the_compose_stack_analyses_on_the_worker_node_and_serves_the_result(ima
     try:
         up = run("up", "-d", "--no-build")
         assert up.returncode == 0, up.stderr[-3000:]
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                if all(requests.get(base_url + p, timeout=5).status_code == 200 for p in ("/api/health", "/")):
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, run("logs", "--tail", "40").stdout[-4000:]
-            time.sleep(2)
+        try:
+            _wait_until_serving(base_url, 240)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{run('logs', '--tail', '40').stdout[-4000:]}") from None
         # the worker's node, once it has joined (the head's own CPU may be taken by an API replica, so
         # where the albums go between head and worker is the scheduler's choice; the worker must take some)
         joined = run("exec", "-T", "ray-head", "python", "-c", WORKER_NODE_ID, timeout=120)
