@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import insert, select  # noqa: E402
 
 from audiomuse_ray.chat import keywords  # noqa: E402
-from audiomuse_ray.chat.guard import guard_sql  # noqa: E402
+from audiomuse_ray.chat.sql_guard import guard_sql  # noqa: E402
 from audiomuse_ray.chat.prompt import feature_score  # noqa: E402
 from audiomuse_ray.chat.service import ChatRequest, instant_playlist  # noqa: E402
 from audiomuse_ray.errors import UnsafeQuery  # noqa: E402

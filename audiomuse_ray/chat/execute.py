@@ -1,5 +1,5 @@
 """Running a guarded instant-playlist statement read-only, with a time limit: the one place outside
-``store/`` that executes SQL, and only SQL that ``chat.guard`` produced.
+``store/`` that executes SQL, and only SQL that ``chat.sql_guard`` produced.
 
 PostgreSQL: a dedicated role (``Settings.chat_db_user``; created NOLOGIN if missing, granted SELECT on
 ``score`` and nothing else) is taken with ``SET LOCAL ROLE`` inside ``BEGIN READ ONLY`` with
@@ -11,16 +11,17 @@ and at most ``MAX_ROWS`` rows are fetched from it.
 SQLite: a separate connection opened ``mode=ro`` (the file cannot be written through it), an authorizer
 that allows reading the columns of ``score`` and calling the guard's functions and denies everything else
 (other tables, ``sqlite_master``, ATTACH, PRAGMA, writes), and a progress handler that aborts the
-statement after the time limit. The regular-expression functions PostgreSQL has and SQLite lacks are
-registered on that connection (Python ``re``; each call checks the deadline too).
+statement after the time limit; SQLite's own limits bound the length of any value a statement builds.
+The functions PostgreSQL has and SQLite lacks are registered on that connection (``chat.sqlite_functions``:
+regular expressions in RE2, linear time, PostgreSQL's matching rules).
 
-Both return at most ``guard.MAX_ROWS`` songs as ``ChatSong`` (item_id, title, author): columns other than
+Both refuse a statement holding a NUL or another control character, and return at most
+``sql_guard.MAX_ROWS`` songs as ``ChatSong`` (item_id, title, author): columns other than
 these three are never passed on.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
 import threading
@@ -30,16 +31,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 import sqlglot
-from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from audiomuse_ray.chat.guard import (ALLOWED_FUNCTION_NAMES, MAX_ROWS, SQLITE_FUNCTIONS, TABLE, GuardedQuery,
-                                      check_pattern)
+from audiomuse_ray.chat import sqlite_functions
+from audiomuse_ray.chat.sql_guard import ALLOWED_FUNCTION_NAMES, MAX_ROWS, TABLE, GuardedQuery
+from audiomuse_ray.chat.sql_text import refuse_control_characters
 from audiomuse_ray.errors import ConfigurationError, QueryFailed, UnsafeQuery
 from audiomuse_ray.store import Store
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PROGRESS_STEPS = 1000  # SQLite virtual-machine instructions between two looks at the clock
+MAX_VALUE_CHARS = 1_000_000  # SQLite: the longest text or blob a statement may build (SQLITE_LIMIT_LENGTH)
+MAX_ITEM_ID_CHARS = 255  # score.item_id's width: a longer "id" was built by the query, not read
+MAX_TEXT_CHARS = 1000  # a title or artist passed on is cut here
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ def run_query(store: Store, query: GuardedQuery, *, role: str, timeout_s: float)
     """The songs ``query`` selects, read-only, within ``timeout_s``. ``QueryFailed`` when it errors or runs
     out of time; ``ConfigurationError`` when the PostgreSQL role cannot be set up."""
     if not isinstance(query, GuardedQuery):
-        raise TypeError("run_query takes only what chat.guard.guard_sql returned")
+        raise TypeError("run_query takes only what chat.sql_guard.guard_sql returned")
     if query.dialect != store.dialect:
         raise ValueError(f"a {query.dialect} query cannot run on {store.dialect}")
     if store.dialect == "postgresql":
@@ -123,6 +127,7 @@ def ensure_chat_role(store: Store, role: str) -> None:
 
 def run_postgres(store: Store, sql: str, *, role: str, timeout_s: float) -> list[ChatSong]:
     """``sql`` (one statement) as ``role`` in a read-only transaction that is rolled back afterwards."""
+    _refuse_control_characters(sql)
     _refuse_several_statements(sql)
     ensure_chat_role(store, role)
     raw = store.engine.raw_connection()
@@ -156,6 +161,12 @@ def run_postgres(store: Store, sql: str, *, role: str, timeout_s: float) -> list
     return _songs(names, rows)
 
 
+def _refuse_control_characters(sql: str) -> None:
+    """A second line of defence behind the guard: libpq ends a statement at a NUL, so PostgreSQL would run
+    less than what was checked (``session_user\\x00x`` runs ``session_user``)."""
+    refuse_control_characters(sql, "The statement")
+
+
 def _refuse_several_statements(sql: str) -> None:
     """A second line of defence behind the guard: psycopg2 sends text as one simple query, which PostgreSQL
     would run statement by statement (a COMMIT in it would end the read-only transaction)."""
@@ -177,13 +188,16 @@ def _sqlite_path(store: Store) -> str:
 
 
 def run_sqlite(store: Store, sql: str, *, timeout_s: float) -> list[ChatSong]:
-    """``sql`` (one statement) on its own read-only connection, under the authorizer, within ``timeout_s``."""
+    """``sql`` (one statement) on its own read-only connection, under the authorizer, within ``timeout_s``,
+    with no value longer than ``MAX_VALUE_CHARS``."""
+    _refuse_control_characters(sql)
     path = _sqlite_path(store)
     conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=min(5.0, timeout_s),
                            check_same_thread=False, isolation_level=None)
     deadline = time.monotonic() + timeout_s
     try:
-        _register_functions(conn, deadline)
+        _limit_connection(conn)
+        sqlite_functions.register(conn, deadline=deadline, max_chars=MAX_VALUE_CHARS)
         conn.set_authorizer(_authorizer)
         conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, PROGRESS_STEPS)
         try:
@@ -192,9 +206,14 @@ def run_sqlite(store: Store, sql: str, *, timeout_s: float) -> list[ChatSong]:
             rows = cur.fetchmany(MAX_ROWS)
         except sqlite3.Warning as exc:  # "You can only execute one statement at a time."
             raise UnsafeQuery(f"Exactly one statement is allowed ({exc}).") from exc
-        except (sqlite3.Error, _Timeout) as exc:
-            if isinstance(exc, _Timeout) or time.monotonic() > deadline or "interrupted" in str(exc):
+        except sqlite3.Error as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, sqlite_functions.StatementTimeout) or time.monotonic() > deadline \
+                    or "interrupted" in str(exc):
                 raise QueryFailed(f"The query ran longer than {timeout_s:g} s and was stopped.") from exc
+            if isinstance(cause, sqlite_functions.ValueTooLong) or "too big" in str(exc):
+                raise QueryFailed(f"The query built a value longer than {MAX_VALUE_CHARS} characters "
+                                  "and was stopped.") from exc
             if "not authorized" in str(exc) or "prohibited" in str(exc):
                 raise QueryFailed(f"The query was refused by the database: {exc}. Only {TABLE} can be read.") from exc
             raise QueryFailed(f"The query failed: {_first_line(exc)}") from exc
@@ -203,8 +222,20 @@ def run_sqlite(store: Store, sql: str, *, timeout_s: float) -> list[ChatSong]:
     return _songs(names, rows)
 
 
-_SQLITE_ALLOWED_CALLS = {n.lower() for n in ALLOWED_FUNCTION_NAMES} | set(SQLITE_FUNCTIONS) | {
-    "instr", "regexp", "regexp_i_like", "iif", "like", "likely", "typeof", "pow", "ceiling"}
+def _limit_connection(conn: sqlite3.Connection) -> None:
+    """Bounds SQLite itself enforces on this connection: value length (so ``replace`` cannot build 100
+    million characters), expression depth, UNION arms; and LIKE that is case-sensitive, as in PostgreSQL.
+    Set before the authorizer, which denies every PRAGMA."""
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_CHARS)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_EXPR_DEPTH, 200)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 50)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, 100)
+    conn.execute("PRAGMA case_sensitive_like = ON")
+
+
+_SQLITE_ALLOWED_CALLS = {n.lower() for n in ALLOWED_FUNCTION_NAMES} | set(sqlite_functions.NAMES) | {
+    "instr", "iif", "like", "likely", "typeof", "pow", "ceiling"}
 
 
 def _authorizer(action: int, arg1, arg2, db_name, _trigger) -> int:
@@ -218,61 +249,6 @@ def _authorizer(action: int, arg1, arg2, db_name, _trigger) -> int:
     return sqlite3.SQLITE_DENY
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _register_functions(conn: sqlite3.Connection, deadline: float) -> None:
-    """PostgreSQL's regular-expression idioms for SQLite, with PostgreSQL's meaning."""
-
-    def checked(fn):
-        def call(*args):
-            if time.monotonic() > deadline:
-                raise _Timeout()
-            if any(a is None for a in args):
-                return None
-            return fn(*args)
-        return call
-
-    def substring(text, pattern):  # the first parenthesised group when there is one, else the whole match
-        m = _pattern(pattern).search(str(text))
-        if m is None:
-            return None
-        return m.group(1) if m.re.groups else m.group(0)
-
-    def replace(text, pattern, repl, flags=""):
-        count = 0 if "g" in flags else 1
-        return _pattern(pattern, "i" in flags).sub(_pg_replacement(repl), str(text), count=count)
-
-    def split_part(text, delimiter, n):
-        parts = str(text).split(str(delimiter)) if delimiter else [str(text)]
-        n = int(n)
-        return parts[n - 1] if 1 <= n <= len(parts) else ""
-
-    conn.create_function("regexp_substring", 2, checked(substring), deterministic=True)
-    conn.create_function("re_replace", 3, checked(replace), deterministic=True)
-    conn.create_function("re_replace", 4, checked(replace), deterministic=True)
-    conn.create_function("regexp", 2, checked(lambda p, s: 1 if _pattern(p).search(str(s)) else 0),
-                         deterministic=True)
-    conn.create_function("regexp_i_like", 2, checked(lambda s, p: 1 if _pattern(p, True).search(str(s)) else 0),
-                         deterministic=True)
-    conn.create_function("split_part", 3, checked(split_part), deterministic=True)
-    conn.create_function("concat", -1, lambda *a: "".join("" if x is None else str(x) for x in a), deterministic=True)
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(pattern: str, ignore_case: bool = False) -> re.Pattern:
-    """A pattern the guard would accept, compiled: Python's ``re`` backtracks, and a call cannot be
-    interrupted once it runs, so nested repetition is refused here too, not only by the guard."""
-    check_pattern(exp.Literal.string(str(pattern)))
-    return re.compile(str(pattern), re.I if ignore_case else 0)
-
-
-def _pg_replacement(repl: str) -> str:
-    """PostgreSQL's ``\\1`` and ``\\&`` in a replacement, as Python's ``re.sub`` wants them."""
-    return str(repl).replace("\\&", "\\g<0>")
-
-
 # ----------------------------------------------------------------------------------------- both
 def _songs(names: list[str], rows) -> list[ChatSong]:
     lowered = [n.lower() for n in names]
@@ -283,7 +259,7 @@ def _songs(names: list[str], rows) -> list[ChatSong]:
     seen: set[str] = set()
     for row in rows:
         item_id = row[idx["item_id"]]
-        if item_id is None or str(item_id) in seen:
+        if item_id is None or str(item_id) in seen or len(str(item_id)) > MAX_ITEM_ID_CHARS:
             continue
         seen.add(str(item_id))
         out.append(ChatSong(str(item_id), _text(row, idx.get("title")), _text(row, idx.get("author"))))
@@ -291,7 +267,7 @@ def _songs(names: list[str], rows) -> list[ChatSong]:
 
 
 def _text(row, i: int | None) -> str | None:
-    return None if i is None or row[i] is None else str(row[i])
+    return None if i is None or row[i] is None else str(row[i])[:MAX_TEXT_CHARS]
 
 
 def _first_line(exc: Exception) -> str:

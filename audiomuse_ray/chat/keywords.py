@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from audiomuse_ray.chat.guard import MAX_ROWS
+from audiomuse_ray.chat.sql_guard import MAX_ROWS
 from audiomuse_ray.chat.prompt import TAG_LABELS, feature_score
 
 # word -> mood of other_features

@@ -9,7 +9,7 @@ database (the guard rewrites the PostgreSQL form for SQLite, and a test holds th
 from __future__ import annotations
 
 from audiomuse_ray.analysis.constants import MOOD_LABELS
-from audiomuse_ray.chat.guard import MAX_ROWS
+from audiomuse_ray.chat.sql_guard import MAX_ROWS, allowed_list
 
 # The 50 tags of the MSD MusiCNN model, as score.mood_vector names them (its five strongest per song).
 TAG_LABELS = (
@@ -125,8 +125,6 @@ Write a corrected query that follows every rule below.{loosen}
 
 def build_prompt(request: str) -> str:
     """The full instruction for one request (the request is quoted last, after every rule)."""
-    from audiomuse_ray.chat.guard import allowed_list
-
     return _PROMPT.format(
         limit=MAX_ROWS, functions=allowed_list(),
         idiom=feature_score("mood_vector", "rock"), idiom_features=feature_score("other_features", "relaxed"),

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from audiomuse_ray.api import guard as api_guard
 from audiomuse_ray.chat import keywords
 from audiomuse_ray.chat.execute import ChatSong, run_query
-from audiomuse_ray.chat.guard import GuardedQuery, guard_sql
+from audiomuse_ray.chat.sql_guard import GuardedQuery, guard_sql
 from audiomuse_ray.chat.prompt import build_prompt, build_retry_prompt
 from audiomuse_ray.errors import BadRequest, ConfigurationError, LLMError, QueryFailed, UnsafeQuery
 from audiomuse_ray.llm.client import DEFAULT_MODELS, DEFAULT_URLS, LLMConfig, complete

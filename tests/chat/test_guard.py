@@ -7,7 +7,8 @@ import pytest
 import sqlglot
 
 from audiomuse_ray.chat import execute, keywords
-from audiomuse_ray.chat.guard import ALLOWED_FUNCTION_NAMES, MAX_ROWS, clean, guard_sql
+from audiomuse_ray.chat.sql_guard import ALLOWED_FUNCTION_NAMES, MAX_ROWS, guard_sql
+from audiomuse_ray.chat.sql_text import clean
 from audiomuse_ray.chat.prompt import FEATURE_LABELS, IDIOMS, TAG_LABELS, build_prompt, build_retry_prompt, feature_score
 from audiomuse_ray.errors import UnsafeQuery
 
@@ -30,7 +31,7 @@ def test_apostrophes_inside_words_are_escaped_and_quotes_normalised():
     sql = clean("SELECT item_id, title, author FROM score WHERE title = \u2018Don't Stop Believin\u2019")
     assert "'Don''t Stop Believin'" in sql
     query = guard_sql("SELECT item_id, title, author FROM score WHERE author = 'Guns N' || 'Roses'")
-    assert query.sql.startswith("SELECT item_id, title, author FROM score")
+    assert query.sql.startswith('SELECT "item_id", "title", "author" FROM "score" WHERE "author" = \'Guns N\' || \'Roses\'')
 
 
 def test_non_ascii_is_normalised_before_parsing():
@@ -76,8 +77,8 @@ def test_sqlite_rewrites_postgres_idioms():
     query = guard_sql("SELECT item_id, title, author FROM public.score WHERE " + IDIOMS["postgresql"]
                       + " > 0.1 AND left(title, 1) = 'S' AND regexp_replace(title, 'S', 'T') <> ''", "sqlite")
     assert "regexp_substring".upper() in query.sql.upper() and "public." not in query.sql
-    assert "SUBSTRING(title, 1, 1)" in query.sql and "RE_REPLACE" in query.sql
-    assert query.postgres_sql.startswith("SELECT item_id, title, author FROM public.score")
+    assert 'SUBSTRING("title", 1, 1)' in query.sql and "RE_REPLACE" in query.sql
+    assert query.postgres_sql.startswith('SELECT "item_id", "title", "author" FROM "public"."score"')
     assert set(query.timings) == {"parse_s", "validate_s", "transpile_s"}
 
 

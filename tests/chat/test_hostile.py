@@ -11,7 +11,7 @@ import pytest
 import sqlglot
 
 from audiomuse_ray.chat import execute
-from audiomuse_ray.chat.guard import MAX_ROWS, guard_sql
+from audiomuse_ray.chat.sql_guard import MAX_ROWS, guard_sql
 from audiomuse_ray.errors import QueryFailed, UnsafeQuery
 from tests.chat.conftest import SECRET, score_ids, snapshot
 from tests.chat.hostile import ACCEPTED, HOSTILE

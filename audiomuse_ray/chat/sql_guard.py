@@ -1,50 +1,51 @@
 """The SQL guard: what a language model wrote becomes one read-only SELECT of ``score``, or ``UnsafeQuery``.
 
-Pure (sqlglot only, no database). The model is asked for PostgreSQL; ``guard_sql`` then
+Pure (sqlglot and RE2, no database). The model is asked for PostgreSQL; ``guard_sql`` then
 
-1. cleans the text: keeps the inside of a markdown fence, drops prose before the first SELECT, unescapes
-   HTML entities, turns typographic quotes into ASCII ones, normalises to ASCII (NFKD; what has no ASCII
-   form is dropped, so a look-alike letter cannot smuggle a keyword through), escapes an apostrophe
-   between two letters (``Don't`` -> ``Don''t``);
-2. parses it as PostgreSQL and accepts exactly one statement whose every node is of an allowed kind
-   (``ALLOWED_NODES``): a SELECT, or a UNION [ALL] of SELECTs, reading only the table ``score``
-   (optionally ``public.score``), with no joins, CTEs, ``INTO``, locking clauses, window functions,
-   parameters or table functions, and calling only the functions in ``ALLOWED_FUNCTIONS``;
-3. checks every regular-expression pattern (a literal of at most 200 characters without nested
-   quantifiers or back-references, so a pattern cannot make a row take exponential time);
-4. forces ``LIMIT 25`` (a smaller limit is kept) and re-serialises the tree;
-5. for SQLite, rewrites the two PostgreSQL idioms SQLite lacks into functions the executor registers
-   (``substring(x FROM 'regex')`` -> ``regexp_substring(x, 'regex')``, ``regexp_replace`` -> ``re_replace``,
-   ``left``/``right`` -> ``substr``, ``public.score`` -> ``score``),
-   transpiles with sqlglot and validates the SQLite text again with the same rules.
+1. reduces the answer to statement text (``chat.sql_text``: length limits first, control characters
+   refused, linear cleaning);
+2. refuses nesting deeper than ``MAX_NESTING`` before the (recursive) parser sees it;
+3. parses it as PostgreSQL and accepts exactly one statement whose every node is of an allowed kind
+   (``ALLOWED_NODES``): a SELECT, or a UNION [ALL] of SELECTs, reading only the table ``score``, with no
+   joins, CTEs, ``INTO``, locking clauses, window functions, parameters or table functions, and calling only
+   the functions in ``ALLOWED_FUNCTIONS``; ``x LIKE ANY (ARRAY[...])`` and its kin become ORs (ANDs for ALL);
+4. resolves every name against ``score``'s real columns (``chat.sql_names``) and every regular expression
+   against the subset both databases read alike (``chat.regex_dialect``);
+5. forces ``LIMIT 25`` (a smaller limit is kept), writes every identifier quoted and lower-case, and
+   serialises the tree; that text is parsed and validated once more and must serialise to itself, so what
+   runs is byte for byte what was checked;
+6. for SQLite, rewrites the PostgreSQL idioms SQLite lacks into functions the executor registers
+   (``chat.sqlite_functions``) and repeats step 5 in SQLite's dialect.
 
-The statement that runs is always the re-serialised tree, never the model's text.
+Whatever goes wrong inside the guard is a refusal (fail closed), never another exception.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
+from audiomuse_ray.chat import regex_dialect, sql_names
+from audiomuse_ray.chat.sql_text import clean
 from audiomuse_ray.errors import UnsafeQuery
 
 # sqlglot logs a warning for each statement it can only read as an opaque command (SET ROLE, VACUUM...):
 # the guard refuses those anyway, and a hostile caller should not be able to fill the server log.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 25  # every query is cut to this many songs
-MAX_SQL_CHARS = 8000
-MAX_PATTERN_CHARS = 200
 MAX_OFFSET = 10_000
-TABLE = "score"
+MAX_NESTING = 20  # parentheses, CASE and runs of NOT / unary minus, together
+MAX_GROWTH_NESTING = 2  # replace() inside replace(): each may multiply a value's length
+MAX_ARRAY_ITEMS = 100
+TABLE = sql_names.TABLE
 DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
 
 # Functions a query may call, by the name a person would write (the docs and error messages use these).
@@ -56,7 +57,7 @@ ALLOWED_FUNCTION_NAMES = (
     "abs", "round", "floor", "ceil", "ceiling", "sqrt", "power", "greatest", "least", "random",
     # comparison and conditionals
     "coalesce", "nullif", "CASE", "CAST",
-    # aggregates
+    # aggregates (each gives one number or one value, so no aggregate packs rows into one)
     "count", "sum", "avg", "min", "max",
 )
 # The same list as sqlglot's expression types (an unknown name parses as exp.Anonymous and is refused).
@@ -67,8 +68,9 @@ ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Coalesce, exp.Nullif, exp.Case, exp.If, exp.Cast,
     exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max,
 )
-# Functions the SQLite executor registers itself (Python), allowed only in the transpiled SQLite text.
-SQLITE_FUNCTIONS = ("regexp_substring", "re_replace", "regexp_i_like", "split_part", "concat")
+# Functions the SQLite executor registers itself, allowed only in the transpiled SQLite text.
+SQLITE_FUNCTIONS = ("regexp_substring", "re_replace", "split_part", "concat")
+_GROWTH = (exp.Replace, exp.RegexpReplace)
 
 # Everything that is not a function call: the shape of a plain SELECT and its expressions.
 ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
@@ -77,22 +79,17 @@ ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
     exp.Ordered, exp.Limit, exp.Offset, exp.Distinct, exp.Paren, exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ,
     exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.In, exp.Between, exp.Like, exp.ILike, exp.RegexpLike,
     exp.RegexpILike, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.DPipe, exp.DataType,
-    exp.Exists, exp.Tuple,
+    exp.Exists, exp.Tuple, exp.NullSafeEQ, exp.NullSafeNEQ,
 )
 CAST_TYPES = {
     exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE, exp.DataType.Type.DECIMAL, exp.DataType.Type.INT,
     exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR,
     exp.DataType.Type.CHAR, exp.DataType.Type.BOOLEAN,
 }
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+?}](?:[^()\\]|\\.)*\)\s*[*+?{]")
-_BACKREFERENCE = re.compile(r"\\[1-9kg]")
-_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.S)
-_STATEMENT_START = re.compile(r"^\s*(\(\s*)*select\b", re.I)
-_STATEMENT_WORDS = re.compile(
-    r"\b(insert|update|delete|drop|create|alter|copy|grant|revoke|truncate|set|reset|with|attach|detach|pragma|"
-    r"begin|commit|rollback|vacuum|call|do|execute|prepare|load|lock|listen|notify|declare|merge|replace)\s", re.I)
-_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u201c": '"',
-                              "\u201d": '"', "\u201e": '"', "\u00a0": " "})
+_OPENERS = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.CASE}
+_CLOSERS = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.END}
+_PREFIX = {TokenType.NOT, TokenType.DASH, TokenType.PLUS}
+_QUANTIFIED = (exp.Like, exp.ILike, exp.EQ, exp.NEQ)
 
 
 @dataclass(frozen=True)
@@ -106,66 +103,62 @@ class GuardedQuery:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-def clean(raw: str) -> str:
-    """The model's answer reduced to the SQL text (see the module docstring, step 1)."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise UnsafeQuery("The answer holds no SQL.")
-    text = raw.strip()
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1)
-    elif text.startswith("```"):  # an unclosed fence: a truncated answer
-        text = text.lstrip("`").split("\n", 1)[-1] if "\n" in text else ""
-    text = html.unescape(text).translate(_TYPOGRAPHIC)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = _drop_prose(text.strip())
-    text = text.replace("\\'", "''")
-    text = re.sub(r"(?<=[A-Za-z])'(?=[A-Za-z])", "''", text)
-    # an apostrophe just escaped next to an opening or closing quote ("'Don''t Stop'") stays as written
-    return text.strip().rstrip(";").strip()
-
-
-def _drop_prose(text: str) -> str:
-    """Lines of prose before the first line that starts a SELECT ("Here is the query:") are dropped, but
-    only when they hold no statement keyword: ``DELETE ...; SELECT ...`` is refused whole, never trimmed
-    into the SELECT."""
-    if _STATEMENT_START.match(text):
-        return text
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if _STATEMENT_START.match(line):
-            before = "\n".join(lines[:i]) + " "
-            return "\n".join(lines[i:]) if not _STATEMENT_WORDS.search(before) else text
-    return text
-
-
-def guard_sql(raw: str, dialect: str = "postgresql") -> GuardedQuery:
+def guard_sql(raw: object, dialect: str = "postgresql") -> GuardedQuery:
     """``raw`` (a model's answer) as a validated statement for ``dialect`` ("postgresql" or "sqlite")."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
+    try:
+        return _guard(raw, dialect)
+    except UnsafeQuery:
+        raise
+    except RecursionError:
+        raise UnsafeQuery("The statement is nested too deeply to be checked.") from None
+    except Exception as exc:  # fail closed: a statement the guard cannot check does not run
+        log.warning("guard could not check a statement: %s", type(exc).__name__)
+        raise UnsafeQuery("The statement could not be checked, so it was not run.") from None
+
+
+def _guard(raw: object, dialect: str) -> GuardedQuery:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     text = clean(raw)
-    if len(text) > MAX_SQL_CHARS:
-        raise UnsafeQuery(f"The statement is longer than {MAX_SQL_CHARS} characters.")
+    check_nesting(text)
     tree = _parse_one(text, "postgres")
     timings["parse_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    tree = expand_quantified(tree)
     validate(tree, "postgres")
     _force_limit(tree)
-    postgres_sql = tree.sql(dialect="postgres")
+    postgres_sql = _serialise_checked(tree, "postgres")
     timings["validate_s"] = time.perf_counter() - started
     if dialect == "postgresql":
         timings["transpile_s"] = 0.0
         return GuardedQuery(postgres_sql, dialect, postgres_sql, timings)
 
     started = time.perf_counter()
-    sqlite_sql = _to_sqlite(tree.copy())
-    again = _parse_one(sqlite_sql, "sqlite")
-    validate(again, "sqlite")
+    sqlite_sql = _serialise_checked(_to_sqlite(tree.copy()), "sqlite")
     timings["transpile_s"] = time.perf_counter() - started
     return GuardedQuery(sqlite_sql, dialect, postgres_sql, timings)
+
+
+def check_nesting(text: str, read: str = "postgres") -> None:
+    """Refuse nesting the recursive parser might not survive, from the tokens alone (a linear pass)."""
+    try:
+        tokens = sqlglot.tokenize(text, read=read)
+    except (TokenError, ValueError) as exc:
+        raise UnsafeQuery(f"The statement cannot be read as SQL: {_first_line(exc)}") from None
+    depth = prefix_run = 0
+    for token in tokens:
+        kind = token.token_type
+        if kind in _OPENERS:
+            depth += 1
+        elif kind in _CLOSERS:
+            depth = max(0, depth - 1)
+        prefix_run = prefix_run + 1 if kind in _PREFIX else 0
+        if depth + prefix_run > MAX_NESTING:
+            raise UnsafeQuery(f"The statement is nested more than {MAX_NESTING} levels deep (parentheses, CASE, "
+                              "NOT); write it flatter.")
 
 
 def _parse_one(text: str, read: str) -> exp.Expression:
@@ -181,18 +174,35 @@ def _parse_one(text: str, read: str) -> exp.Expression:
     return tree
 
 
+def expand_quantified(tree: exp.Expression) -> exp.Expression:
+    """``x OP ANY (ARRAY[a, b])`` -> ``(x OP a OR x OP b)``, ``ALL`` -> AND, for OP in LIKE, ILIKE, =, <>
+    (what good models write; SQLite has no arrays). Any other use of ANY, ALL or an array is refused."""
+    for node in list(tree.find_all(exp.Any, exp.All)):
+        parent = node.parent
+        array = node.this.this if isinstance(node.this, exp.Paren) else node.this
+        if not isinstance(parent, _QUANTIFIED) or parent.expression is not node or not isinstance(array, exp.Array):
+            raise UnsafeQuery("ANY and ALL are allowed only as  column LIKE/ILIKE/= ANY (ARRAY['a', 'b']).")
+        items = array.expressions
+        if not items or len(items) > MAX_ARRAY_ITEMS or not all(isinstance(i, exp.Literal) for i in items):
+            raise UnsafeQuery(f"ANY (ARRAY[...]) takes 1 to {MAX_ARRAY_ITEMS} literal values.")
+        joined = exp.or_ if isinstance(node, exp.Any) else exp.and_
+        parts = [parent.__class__(**{**parent.args, "expression": item.copy(), "this": parent.this.copy()})
+                 for item in items]
+        parent.replace(exp.Paren(this=joined(*parts, copy=False)))
+    return tree
+
+
 def validate(tree: exp.Expression, read: str = "postgres") -> None:
     """Raise ``UnsafeQuery`` unless ``tree`` is one SELECT (or UNION of SELECTs) of ``score`` built only from
-    allowed nodes and functions. ``read`` is the dialect the tree was parsed from."""
+    allowed nodes, functions, names and patterns. ``read`` is the dialect the tree was parsed from."""
     if not isinstance(tree, (exp.Select, exp.Union)):
         raise UnsafeQuery(f"Only a SELECT may run, not {_kind(tree)}.")
     sqlite_names = set(SQLITE_FUNCTIONS) if read == "sqlite" else set()
     for node in tree.walk():
         if isinstance(node, exp.Anonymous):
-            name = node.name.lower()
-            if name not in sqlite_names:
+            if node.name.lower() not in sqlite_names:
                 raise UnsafeQuery(f"The function {node.name}() is not allowed. Allowed: {allowed_list()}.")
-            _check_regex_args(node)
+            _check_sqlite_function(node)
             continue
         if isinstance(node, ALLOWED_FUNCTIONS):
             _check_function(node)
@@ -205,16 +215,17 @@ def validate(tree: exp.Expression, read: str = "postgres") -> None:
             _check_table(node, read)
         elif isinstance(node, exp.Select):
             _check_select(node)
-        elif isinstance(node, exp.Column) and (node.args.get("db") or node.args.get("catalog")):
-            raise UnsafeQuery(f"The column {node.sql()} names a schema; only columns of {TABLE} may be read.")
         elif isinstance(node, exp.DataType) and not isinstance(node.parent, exp.Cast):
             raise UnsafeQuery(f"The type {node.sql()} may only appear in a CAST.")
         elif isinstance(node, (exp.RegexpLike, exp.RegexpILike)):
-            check_pattern(node.expression)
+            if any(v is not None for k, v in node.args.items() if k not in ("this", "expression")):
+                raise UnsafeQuery("A regular-expression match takes no flags here; use ~* to ignore case.")
+            _pattern(node.expression)
         elif isinstance(node, exp.Offset):
             _check_integer(node.expression, "OFFSET", MAX_OFFSET)
         elif isinstance(node, exp.Limit):
             _check_integer(node.expression, "LIMIT", None)
+    sql_names.check_names(tree)
 
 
 def _check_table(node: exp.Table, read: str) -> None:
@@ -241,45 +252,73 @@ def _check_select(node: exp.Select) -> None:
 
 
 def _check_function(node: exp.Expression) -> None:
+    if isinstance(node, _GROWTH):
+        _check_growth(node)
     if isinstance(node, exp.Cast):
         to = node.args.get("to")
         if not isinstance(to, exp.DataType) or to.this not in CAST_TYPES:
             raise UnsafeQuery(f"CAST to {to.sql() if to is not None else '?'} is not allowed; cast to a number or text.")
-        return
-    if isinstance(node, exp.Substring):
+    elif isinstance(node, exp.Substring):
         start = node.args.get("start")
         if isinstance(start, exp.Literal) and start.is_string:  # substring(x FROM 'regex')
-            check_pattern(start)
-        return
-    if isinstance(node, exp.RegexpReplace):
-        check_pattern(node.expression)
+            if node.args.get("length") is not None:
+                raise UnsafeQuery("substring(x FROM pattern FOR escape) (SQL regular expressions) is not allowed; "
+                                  "use substring(x FROM 'regex').")
+            _pattern(start)
+    elif isinstance(node, exp.RegexpReplace):
+        _pattern(node.expression)
+        _replacement(node.args.get("replacement"))
         if any(node.args.get(k) is not None for k in ("position", "occurrence", "parameters")):
-            modifiers = node.args.get("modifiers")
-            if not (isinstance(modifiers, exp.Literal) and set(modifiers.this) <= {"g", "i"}):
-                raise UnsafeQuery("regexp_replace takes only the flags 'g' and 'i' here.")
-        modifiers = node.args.get("modifiers")
-        if modifiers is not None and not (isinstance(modifiers, exp.Literal) and set(modifiers.this) <= {"g", "i"}):
-            raise UnsafeQuery("regexp_replace takes only the flags 'g' and 'i' here.")
+            raise UnsafeQuery("regexp_replace takes (text, pattern, replacement[, flags]) here.")
+        _flags(node.args.get("modifiers"))
+    elif isinstance(node, exp.Replace):
+        if node.args.get("replacement") is None:
+            raise UnsafeQuery("replace() takes (text, from, to).")
+        _replacement(node.args["replacement"])
 
 
-def _check_regex_args(node: exp.Anonymous) -> None:
-    if node.name.lower() in ("regexp_substring", "re_replace", "regexp_i_like") and len(node.expressions) > 1:
-        check_pattern(node.expressions[1])
+def _check_sqlite_function(node: exp.Anonymous) -> None:
+    """The functions the SQLite rewrite produced, checked again in the SQLite text."""
+    name, args = node.name.lower(), node.expressions
+    if name == "regexp_substring" and len(args) == 2:
+        _pattern(args[1])
+    elif name == "re_replace" and len(args) in (3, 4):
+        _check_growth(node)
+        _pattern(args[1])
+        _replacement(args[2])
+        _flags(args[3] if len(args) == 4 else None)
+    elif name not in ("split_part", "concat"):
+        raise UnsafeQuery(f"The function {node.name}() with {len(args)} arguments is not allowed.")
 
 
-def check_pattern(pattern: exp.Expression | None) -> None:
-    """A regular expression must be a short literal that cannot backtrack exponentially."""
-    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+def _check_growth(node: exp.Expression) -> None:
+    depth = 1
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, _GROWTH) or (isinstance(parent, exp.Anonymous) and parent.name.lower() == "re_replace"):
+            depth += 1
+        parent = parent.parent
+    if depth > MAX_GROWTH_NESTING:
+        raise UnsafeQuery(f"replace() and regexp_replace() may be nested at most {MAX_GROWTH_NESTING} deep.")
+
+
+def _pattern(node: exp.Expression | None) -> None:
+    if not (isinstance(node, exp.Literal) and node.is_string):
         raise UnsafeQuery("A regular expression must be a quoted literal.")
-    text = pattern.this
-    if len(text) > MAX_PATTERN_CHARS:
-        raise UnsafeQuery(f"A regular expression is longer than {MAX_PATTERN_CHARS} characters.")
-    if _NESTED_QUANTIFIER.search(text) or _BACKREFERENCE.search(text):
-        raise UnsafeQuery("A regular expression with nested repetition or back-references is not allowed.")
-    try:
-        re.compile(text)
-    except re.error as exc:
-        raise UnsafeQuery(f"The regular expression {text!r} is invalid: {exc}.") from None
+    regex_dialect.check_pattern(node.this)
+
+
+def _replacement(node: exp.Expression | None) -> None:
+    if node is None:
+        return
+    if not (isinstance(node, exp.Literal) and node.is_string):
+        raise UnsafeQuery("A replacement must be a quoted literal.")
+    regex_dialect.Replacement.parse(node.this)
+
+
+def _flags(node: exp.Expression | None) -> None:
+    if node is not None and not (isinstance(node, exp.Literal) and node.is_string and set(node.this) <= {"g", "i"}):
+        raise UnsafeQuery("regexp_replace takes only the flags 'g' and 'i' here.")
 
 
 def _check_integer(value: exp.Expression | None, what: str, most: int | None) -> None:
@@ -296,8 +335,25 @@ def _force_limit(tree: exp.Expression) -> None:
         tree.set("limit", exp.Limit(expression=exp.Literal.number(MAX_ROWS)))
 
 
-def _to_sqlite(tree: exp.Expression) -> str:
-    """The validated PostgreSQL tree as SQLite text, with the idioms SQLite lacks rewritten."""
+def _serialise_checked(tree: exp.Expression, read: str) -> str:
+    """The tree as text with every identifier quoted; that text parsed again must pass ``validate`` and
+    serialise to itself, so the bytes that run are the bytes that were checked."""
+    sql_names.canonical_identifiers(tree)
+    text = tree.sql(dialect=read, identify=True)
+    for _ in range(2):  # sqlglot may respell once (IS NOT NULL -> NOT ... IS NULL); the next must be stable
+        check_nesting(text, read)
+        again = _parse_one(text, read)
+        validate(again, read)
+        respelt = again.sql(dialect=read, identify=True)
+        if respelt == text:
+            return text
+        text = respelt
+    raise UnsafeQuery("The statement does not read back as itself after checking, so it was not run.")
+
+
+def _to_sqlite(tree: exp.Expression) -> exp.Expression:
+    """The validated PostgreSQL tree with the idioms SQLite lacks rewritten, bottom-up (a rewritten
+    function's arguments are rewritten first, so nested regexp_replace calls all become re_replace)."""
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Substring):
@@ -317,7 +373,14 @@ def _to_sqlite(tree: exp.Expression) -> str:
             return exp.Table(this=node.this, alias=node.args.get("alias"))
         return node
 
-    return tree.transform(rewrite).sql(dialect="sqlite")
+    for node in reversed(list(tree.dfs())):
+        new = rewrite(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 def allowed_list() -> str:
@@ -334,7 +397,8 @@ def _kind(node: exp.Expression) -> str:
              exp.Commit: "COMMIT", exp.Rollback: "ROLLBACK", exp.Join: "a join", exp.With: "WITH (a CTE)",
              exp.CTE: "WITH (a CTE)", exp.Into: "SELECT ... INTO", exp.Lock: "a locking clause",
              exp.Window: "a window function", exp.Placeholder: "a parameter", exp.Parameter: "a parameter",
-             exp.Merge: "MERGE", exp.Pragma: "PRAGMA", exp.Command: "a command"}
+             exp.Merge: "MERGE", exp.Pragma: "PRAGMA", exp.Command: "a command", exp.Dot: "Field notation (a.b.c)",
+             exp.Array: "An array", exp.Fetch: "FETCH FIRST (use LIMIT)"}
     for cls, word in names.items():
         if isinstance(node, cls):
             return word
