@@ -22,6 +22,7 @@ Pure: no database, no sqlglot.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 
 import re2
@@ -33,25 +34,43 @@ MAX_BOUND = 255  # PostgreSQL's RE_DUP_MAX
 MAX_REPLACEMENT_CHARS = 64  # a replacement string; it is copied once per match
 RE2_MAX_MEM = 8 << 20  # bytes RE2 may use for one compiled pattern
 
-# What RE2 must be told so that its classes mean what PostgreSQL's mean in a UTF-8 locale.
+# What RE2 must be told so that its classes mean what PostgreSQL's mean in a glibc UTF-8 locale (measured
+# over every code point against PostgreSQL 15 in C.UTF-8): letters of every script, letter-numbers, spacing
+# marks and the decimal digits of other scripts are "alpha"; only 0-9 are "digit"; the no-break spaces are
+# not "space". Combining marks and letter-like symbols differ in part (glibc's own table): not matched here.
 _SPACE = r"\t\n\x{0b}\f\r \x{1680}\x{2000}-\x{2006}\x{2008}-\x{200a}\x{2028}\x{2029}\x{205f}\x{3000}"
-_ALNUM = r"\p{L}\p{Nl}\p{Nd}"
-POSIX_CLASSES = {
-    "alpha": r"\p{L}\p{Nl}",
-    "digit": "0-9",
-    "alnum": _ALNUM,
-    "upper": r"\p{Lu}\p{Lt}",
-    "lower": r"\p{Ll}\p{Lt}",
-    "space": _SPACE,
-    "xdigit": "0-9A-Fa-f",
-}
-_INSIDE_ESCAPES = {"d": "0-9", "s": _SPACE, "w": _ALNUM + "_"}  # \D \S \W inside brackets: refused by both
-_OUTSIDE_ESCAPES = {"d": "[0-9]", "D": "[^0-9]", "s": f"[{_SPACE}]", "S": f"[^{_SPACE}]",
-                    "w": f"[{_ALNUM}_]", "W": f"[^{_ALNUM}_]", "t": r"\t", "n": r"\n", "r": r"\r"}
+
+
+@functools.lru_cache(maxsize=1)
+def _other_digits() -> str:
+    """The decimal digits of scripts other than ASCII, as RE2 ranges (glibc counts them as letters)."""
+    ranges, start, prev = [], None, None
+    for code in range(0x80, 0x20000):
+        if unicodedata.category(chr(code)) == "Nd":
+            if start is None:
+                start = code
+            elif code != prev + 1:
+                ranges.append((start, prev))
+                start = code
+            prev = code
+    if start is not None:
+        ranges.append((start, prev))
+    return "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
+
+
+def _posix_class(name: str, ignore_case: bool) -> str:
+    alpha = r"\p{L}\p{Nl}\p{Mc}" + _other_digits()
+    if ignore_case and name in ("upper", "lower"):  # PostgreSQL: both mean alpha when case is ignored
+        name = "alpha"
+    return {"alpha": alpha, "digit": "0-9", "alnum": alpha + "0-9", "upper": r"\p{Lu}\p{Lt}", "lower": r"\p{Ll}",
+            "space": _SPACE, "xdigit": "0-9A-Fa-f"}[name]
+
+
+POSIX_CLASSES = ("alpha", "digit", "alnum", "upper", "lower", "space", "xdigit")
 _QUANTIFIERS = "*+?"
 
 
-def check_pattern(pattern: object) -> str:
+def check_pattern(pattern: object, ignore_case: bool = False) -> str:
     """``pattern`` as RE2 text when it is a regular expression both databases read alike, else
     ``UnsafeQuery`` with the reason. Linear in the pattern's length."""
     if not isinstance(pattern, str):
@@ -60,7 +79,7 @@ def check_pattern(pattern: object) -> str:
         raise UnsafeQuery(f"A regular expression is longer than {MAX_PATTERN_CHARS} characters.")
     if any(ord(c) < 32 or ord(c) == 127 for c in pattern):
         raise UnsafeQuery("A regular expression may not hold control characters; write \\t or \\n.")
-    translated = _translate(pattern)
+    translated = _translate(pattern, ignore_case)
     try:
         re2.compile(translated, _options(False))
     except re2.error as exc:
@@ -69,16 +88,11 @@ def check_pattern(pattern: object) -> str:
     return translated
 
 
-def to_re2(pattern: str) -> str:
-    """The RE2 spelling of an accepted pattern (``check_pattern`` does the checking)."""
-    return check_pattern(pattern)
-
-
 @functools.lru_cache(maxsize=512)
 def compiled(pattern: str, ignore_case: bool = False):
     """The RE2 object for ``pattern`` with PostgreSQL's matching rules (leftmost-longest, ``.`` matches
     newlines); ``UnsafeQuery`` for a pattern outside the shared subset."""
-    return re2.compile(check_pattern(pattern), _options(ignore_case))
+    return re2.compile(check_pattern(pattern, ignore_case), _options(ignore_case))
 
 
 def _options(ignore_case: bool):
@@ -91,7 +105,16 @@ def _options(ignore_case: bool):
     return options
 
 
-def _translate(p: str) -> str:
+def _escape(d: str, ignore_case: bool, inside: bool) -> str:
+    """RE2 text for ``\\d \\s \\w`` (and, outside brackets, ``\\D \\S \\W``) with PostgreSQL's classes."""
+    name = {"d": "digit", "s": "space", "w": "alnum"}[d.lower()]
+    body = _posix_class(name, ignore_case) + ("_" if d.lower() == "w" else "")
+    if inside:
+        return body
+    return f"[^{body}]" if d.isupper() else f"[{body}]"
+
+
+def _translate(p: str, ignore_case: bool) -> str:
     """One left-to-right pass: refuse what the engines read differently, rewrite what they spell differently,
     and refuse repetition of a group that itself repeats or alternates (``(a+)+``, ``(a|a)*``): RE2 would
     run it in linear time, but PostgreSQL's engine may spend its whole time limit on it."""
@@ -109,8 +132,10 @@ def _translate(p: str) -> str:
             if i + 1 >= n:
                 raise UnsafeQuery("A regular expression may not end with a backslash.")
             d = p[i + 1]
-            if d in _OUTSIDE_ESCAPES:
-                out.append(_OUTSIDE_ESCAPES[d])
+            if d in "dDsSwW":
+                out.append(_escape(d, ignore_case, inside=False))
+            elif d in "tnr":
+                out.append("\\" + d)
             elif d.isalnum():
                 raise UnsafeQuery(f"The escape \\{d} means different things in PostgreSQL and SQLite; "
                                   "use \\d, \\s, \\w or a bracket expression.")
@@ -119,7 +144,7 @@ def _translate(p: str) -> str:
             i += 2
             atom = True
         elif c == "[":
-            text, i = _bracket(p, i)
+            text, i = _bracket(p, i, ignore_case)
             out.append(text)
             atom = True
         elif c == "(":
@@ -183,7 +208,7 @@ def _bound(p: str, i: int) -> tuple[str, int]:
     return p[i:end + 1], end + 1
 
 
-def _bracket(p: str, i: int) -> tuple[str, int]:
+def _bracket(p: str, i: int, ignore_case: bool) -> tuple[str, int]:
     """A bracket expression starting at ``p[i] == '['``: its RE2 text and the index after it."""
     out = ["["]
     j = i + 1
@@ -205,12 +230,12 @@ def _bracket(p: str, i: int) -> tuple[str, int]:
             if name not in POSIX_CLASSES:
                 raise UnsafeQuery(f"The class [:{name}:] is not allowed; use one of "
                                   f"{', '.join(f'[:{k}:]' for k in POSIX_CLASSES)}.")
-            out.append(POSIX_CLASSES[name])
+            out.append(_posix_class(name, ignore_case))
             j = end + 2
         elif c == "\\":
             d = p[j + 1] if j + 1 < len(p) else ""
-            if d in _INSIDE_ESCAPES:
-                out.append(_INSIDE_ESCAPES[d])
+            if d in "dsw":
+                out.append(_escape(d, ignore_case, inside=True))
             elif not d or d.isalnum():
                 raise UnsafeQuery(f"The escape \\{d} inside [ ] is not allowed; \\d, \\s and \\w are.")
             else:

@@ -23,7 +23,7 @@ from audiomuse_ray.chat.execute import ChatSong, run_query
 from audiomuse_ray.chat.sql_guard import GuardedQuery, guard_sql
 from audiomuse_ray.chat.prompt import build_prompt, build_retry_prompt
 from audiomuse_ray.errors import BadRequest, ConfigurationError, LLMError, QueryFailed, UnsafeQuery
-from audiomuse_ray.llm.client import DEFAULT_MODELS, DEFAULT_URLS, LLMConfig, complete
+from audiomuse_ray.llm.client import DEFAULT_MODELS, DEFAULT_URLS, LLMConfig, check_model_name, complete
 from audiomuse_ray.providers.base import MediaProvider
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
@@ -36,6 +36,7 @@ LLM_PROVIDERS = ("OLLAMA", "OPENAI", "GEMINI", "MISTRAL")
 PROVIDERS = ("NONE", *LLM_PROVIDERS, KEYWORDS)
 URL_FIELDS = {"OLLAMA": "ollama_server_url", "OPENAI": "openai_server_url"}
 ATTEMPTS = 2  # a refused, failed or empty query gets one corrected try
+MAX_REQUEST_CHARS = 2000  # what a person types; the prompt quotes it whole
 INSTANT_SUFFIX = "_instant"
 NO_PROVIDER_MESSAGE = (
     "No AI provider is selected, so no SQL was generated. Choose OLLAMA, OPENAI, GEMINI or MISTRAL (the server's "
@@ -94,6 +95,10 @@ def llm_config(settings: Settings, req: ChatRequest, provider: str, *, overrides
     if provider == "OLLAMA":
         url = _normal_url(url, provider)
     model = req.model.strip() or (settings.ai_model if own and settings.ai_model else DEFAULT_MODELS[provider])
+    try:
+        model = check_model_name(model, provider)
+    except ValueError as exc:
+        raise BadRequest(f"'ai_model': {exc}") from None
     return LLMConfig(provider=provider, url=url, model=model, api_key=key, timeout_s=settings.chat_llm_timeout_s,
                      temperature=0.2)
 
@@ -122,6 +127,8 @@ def instant_playlist(settings: Settings, store: Store, req: ChatRequest, *,
     text = (req.user_input or "").strip()
     if not text:
         raise BadRequest("Missing userInput in request")
+    if len(text) > MAX_REQUEST_CHARS:
+        raise BadRequest(f"'userInput' is longer than {MAX_REQUEST_CHARS} characters.")
     provider = (req.provider or settings.ai_provider or "NONE").strip().upper()
     if provider not in PROVIDERS:
         raise BadRequest(f"Unknown ai_provider {req.provider!r}; choose one of {', '.join(PROVIDERS)}.")

@@ -262,18 +262,18 @@ def _check_function(node: exp.Expression) -> None:
         start = node.args.get("start")
         if isinstance(start, exp.Literal) and start.is_string:  # substring(x FROM 'regex')
             if node.args.get("length") is not None:
-                raise UnsafeQuery("substring(x FROM pattern FOR escape) (SQL regular expressions) is not allowed; "
+                raise UnsafeQuery("The form substring(x FROM pattern FOR escape) (SQL regular expressions) is not allowed; "
                                   "use substring(x FROM 'regex').")
             _pattern(start)
     elif isinstance(node, exp.RegexpReplace):
         _pattern(node.expression)
         _replacement(node.args.get("replacement"))
         if any(node.args.get(k) is not None for k in ("position", "occurrence", "parameters")):
-            raise UnsafeQuery("regexp_replace takes (text, pattern, replacement[, flags]) here.")
+            raise UnsafeQuery("The function regexp_replace takes (text, pattern, replacement[, flags]) here.")
         _flags(node.args.get("modifiers"))
     elif isinstance(node, exp.Replace):
         if node.args.get("replacement") is None:
-            raise UnsafeQuery("replace() takes (text, from, to).")
+            raise UnsafeQuery("The function replace() takes (text, from, to).")
         _replacement(node.args["replacement"])
 
 
@@ -299,7 +299,7 @@ def _check_growth(node: exp.Expression) -> None:
             depth += 1
         parent = parent.parent
     if depth > MAX_GROWTH_NESTING:
-        raise UnsafeQuery(f"replace() and regexp_replace() may be nested at most {MAX_GROWTH_NESTING} deep.")
+        raise UnsafeQuery(f"The functions replace() and regexp_replace() may be nested at most {MAX_GROWTH_NESTING} deep.")
 
 
 def _pattern(node: exp.Expression | None) -> None:
@@ -318,7 +318,7 @@ def _replacement(node: exp.Expression | None) -> None:
 
 def _flags(node: exp.Expression | None) -> None:
     if node is not None and not (isinstance(node, exp.Literal) and node.is_string and set(node.this) <= {"g", "i"}):
-        raise UnsafeQuery("regexp_replace takes only the flags 'g' and 'i' here.")
+        raise UnsafeQuery("The function regexp_replace takes only the flags 'g' and 'i' here.")
 
 
 def _check_integer(value: exp.Expression | None, what: str, most: int | None) -> None:

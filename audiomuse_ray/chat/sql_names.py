@@ -57,8 +57,8 @@ def check_names(tree: exp.Expression) -> None:
         if qualifier is not None:
             name = _identifier(qualifier)
             if name not in known_tables:
-                raise UnsafeQuery(f"{column.sql()} does not name a column of {TABLE}: {name!r} is not the table "
-                                  "or an alias of it.")
+                raise UnsafeQuery(f"The reference {column.sql()} does not name a column of {TABLE}: {name!r} is "
+                                  "not the table or an alias of it.")
         if isinstance(column.this, exp.Star):
             continue
         name = _identifier(column.this)
@@ -75,7 +75,7 @@ def canonical_identifiers(tree: exp.Expression) -> None:
 
 def _identifier(node: exp.Expression | None) -> str:
     if not isinstance(node, exp.Identifier):
-        raise UnsafeQuery(f"{node.sql() if node is not None else 'A name'} is not a plain name.")
+        raise UnsafeQuery(f"The name {node.sql() if node is not None else ''} is not a plain name.")
     return node.name.lower()
 
 
@@ -90,8 +90,8 @@ def _alias_name(node: exp.Expression | None, kind: str) -> str:
 
 def _unknown_column(name: str) -> str:
     if name in KEYWORD_FUNCTIONS:
-        return f"{name} is not a column of {TABLE} (it is a function of the database server)."
+        return f"The name {name} is not a column of {TABLE} (it is a function of the database server)."
     if name in SYSTEM_COLUMNS:
-        return f"{name} is a system column; only the columns of {TABLE} may be read."
-    return (f"{name!r} is not a column of {TABLE} or an alias defined in the query. "
+        return f"The name {name} is a system column; only the columns of {TABLE} may be read."
+    return (f"The name {name!r} is not a column of {TABLE} or an alias defined in the query. "
             f"Columns: {', '.join(sorted(SCORE_COLUMNS))}.")

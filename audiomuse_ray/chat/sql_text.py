@@ -5,10 +5,12 @@ characters are refused (a NUL would end the statement early in libpq, so what Po
 from what was checked), then the cleaning, each step a single pass:
 
 1. the inside of the first markdown fence (found with ``str.find``, not a backtracking pattern);
-2. HTML entities unescaped, typographic quotes made ASCII, the rest normalised to ASCII (NFKD; what has no
-   ASCII form is dropped, so a look-alike letter cannot smuggle a keyword through);
-3. prose lines before the first line that starts a SELECT dropped, unless they hold a statement keyword;
-4. an apostrophe between two letters escaped (``Don't`` -> ``Don''t``).
+2. HTML entities unescaped, typographic quotes made ASCII, an apostrophe between two letters escaped
+   (``Don't`` -> ``Don''t``);
+3. everything outside string literals normalised to ASCII (NFKD; what has no ASCII form is dropped, so a
+   look-alike letter cannot smuggle a keyword through), while the literals keep their text: ``'Björk'``
+   must still find Björk;
+4. prose lines before the first line that starts a SELECT dropped, unless they hold a statement keyword.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ _STATEMENT_START = re.compile(r"\s*(?:\(\s*)*select\b", re.I)
 _STATEMENT_WORDS = re.compile(
     r"\b(insert|update|delete|drop|create|alter|copy|grant|revoke|truncate|set|reset|with|attach|detach|pragma|"
     r"begin|commit|rollback|vacuum|call|do|execute|prepare|load|lock|listen|notify|declare|merge|replace)\s", re.I)
-_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")  # between two letters of any script
 _TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u201c": '"',
                               "\u201d": '"', "\u201e": '"', "\u00a0": " "})
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -54,11 +56,11 @@ def clean(raw: object) -> str:
     refuse_control_characters(raw)
     text = _inside_fence(raw.strip())
     text = html.unescape(text).translate(_TYPOGRAPHIC)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    refuse_control_characters(text)  # an entity such as &#0; unescapes to one
-    text = _drop_prose(text.strip())
+    refuse_control_characters(text)
     text = text.replace("\\'", "''")
     text = _APOSTROPHE.sub("''", text)
+    text = _ascii_outside_literals(text)
+    text = _drop_prose(text.strip())
     text = text.strip().rstrip(";").strip()
     if len(text) > MAX_SQL_CHARS:
         raise UnsafeQuery(f"The statement is longer than {MAX_SQL_CHARS} characters.")
@@ -81,6 +83,36 @@ def _inside_fence(text: str) -> str:
         newline = text.find("\n", body_start)
         return text[newline + 1:] if newline != -1 else ""
     return text[body_start:]
+
+
+def _ascii_outside_literals(text: str) -> str:
+    """NFKD-to-ASCII for the statement's words, none for its single-quoted literals (one pass)."""
+    out: list[str] = []
+    outside_start = i = 0
+    n = len(text)
+    while i < n:
+        if text[i] != "'":
+            i += 1
+            continue
+        out.append(_ascii(text[outside_start:i]))
+        j = i + 1
+        while j < n:
+            if text[j] == "'":
+                if j + 1 < n and text[j + 1] == "'":
+                    j += 2
+                    continue
+                break
+            j += 1
+        out.append(text[i:j + 1])
+        i = outside_start = j + 1
+    out.append(_ascii(text[outside_start:]))
+    return "".join(out)
+
+
+def _ascii(text: str) -> str:
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def _drop_prose(text: str) -> str:

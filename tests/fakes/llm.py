@@ -7,7 +7,8 @@ Routes: Ollama ``POST /api/generate`` (``{"response": text}``), OpenAI-compatibl
 ``POST /v1/chat/completions`` (``{"choices": [{"message": {"content": text}}]}``), Gemini
 ``POST /v1beta/models/{model}:generateContent`` (``{"candidates": [{"content": {"parts": [{"text": ...}]}}]}``).
 ``mode``: "good" (the answer), "malformed" (valid JSON without the answer's field), "not_json" (HTML),
-"slow" (the good answer after ``delay_s``), "error" (HTTP 500). ``answers`` (a list) are given in turn,
+"slow" (the good answer after ``delay_s``), "error" (HTTP 500), "redirect" (HTTP 307 to ``redirect_to``),
+"huge" (a valid answer padded past 5 MB). ``answers`` (a list) are given in turn,
 the last one repeated. Every request is recorded with its headers, so tests can see which key arrived.
 """
 
@@ -23,6 +24,7 @@ class FakeLLM(LoopbackServer):
         self.mode = mode
         self.delay_s = delay_s
         self.calls = 0
+        self.redirect_to = ""
         self.route("POST", "/api/generate", self._ollama)
         self.route("POST", "/v1/chat/completions", self._chat_completions)
         self.route("POST", "/v1beta/models/", self._gemini, prefix=True)
@@ -40,6 +42,10 @@ class FakeLLM(LoopbackServer):
             return Response(200, b"<html>bad gateway</html>", {"Content-Type": "text/html"})
         if self.mode == "error":
             return Response(500, {"error": "model crashed"})
+        if self.mode == "redirect":
+            return Response(307, b"", {"Location": self.redirect_to})
+        if self.mode == "huge":
+            return Response(200, {**good_body, "padding": "x" * (5 << 20)})
         return Response(200, good_body, delay_s=self.delay_s if self.mode == "slow" else 0.0)
 
     def auth_headers(self) -> list[dict[str, str]]:

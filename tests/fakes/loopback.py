@@ -66,6 +66,9 @@ class LoopbackServer:
                     self.send_response(resp.status)
                     ctype = "application/octet-stream" if isinstance(resp.body, bytes) else "application/json"
                     self.send_header("Content-Type", resp.headers.get("Content-Type", ctype))
+                    for name, value in resp.headers.items():
+                        if name.lower() != "content-type":
+                            self.send_header(name, value)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
