@@ -5,6 +5,10 @@
 - guard: for each statement (the prompt's examples, keyword-mode statements, a typical model answer with a
   markdown fence and UNION ALL, and the refusals of the hostile corpus), the median time of parse, validate
   and (for SQLite) transpile + re-validate, over ``--repeat`` runs;
+- long and deep inputs: the guard's time per kilobyte on answers at and past the length limits (a fence
+  followed by spaces, prose, long IN lists, long literals) and on nesting at and past the depth limit
+  (parentheses, CASE, lower(, NOT); every one must end as a refusal or an accepted statement within a few
+  milliseconds per kilobyte;
 - end to end: ``chat.service.instant_playlist`` as the route calls it -- HTTP to a loopback OpenAI-format
   model (answering at once), guard, read-only run -- on SQLite and, with ``--postgres``, on PostgreSQL,
   with the ``score`` rows of an analysed library (``--from-db``: a database the analysis wrote; without it
@@ -35,6 +39,7 @@ from audiomuse_ray.errors import UnsafeQuery  # noqa: E402
 from audiomuse_ray.settings import Settings  # noqa: E402
 from audiomuse_ray.store import open_store  # noqa: E402
 from audiomuse_ray.store.schema import score  # noqa: E402
+from tests.chat.attack_classes import deep_nesting, long_answers  # noqa: E402
 from tests.chat.hostile import ACCEPTED, HOSTILE  # noqa: E402
 from tests.fakes.llm import FakeLLM  # noqa: E402
 
@@ -88,6 +93,49 @@ def bench_guard(repeat: int) -> None:
           f" max {max(refusals) * 1000:.2f} ms")
 
 
+def bench_long_and_deep(repeat: int) -> None:
+    base = "SELECT item_id, title, author FROM score WHERE "
+    inputs = {f"{label} ({len(sql) / 1024:.1f} KB)": sql for label, sql in [
+        ("fence + 19,990 spaces", "```sql\n" + " " * 19_990),
+        ("fence + 20,000 spaces", "```" + " " * 20_000),
+        ("prose lines, then a SELECT", "Here is the query:\n" * 1000 + "SELECT item_id FROM score"),
+        ("IN list of 480 literals (near the token limit)", base + "title IN (" + ", ".join(["'x'"] * 480) + ")"),
+        ("IN list of 1,500 literals", base + "title IN (" + ", ".join(["'x'"] * 1500) + ")"),
+        ("7,900-character literal", base + "title = '" + "a" * 7_900 + "'"),
+        ("160 ORs (near the token limit)", base + " OR ".join(["title = 'a'"] * 160)),
+        ("400 ORs", base + " OR ".join(["title = 'a'"] * 400)),
+        ("20 nested parentheses", base + "tempo > " + "(" * 20 + "1" + ")" * 20),
+        ("1,000 nested parentheses", base + "tempo > " + "(" * 1000 + "1" + ")" * 1000),
+        ("1,000 nested lower(", base + "title = " + "lower(" * 1000 + "title" + ")" * 1000),
+        ("1,000 NOTs", base + "NOT " * 1000 + "tempo > 1"),
+    ]}
+    inputs.update({f"attack: {sql[:28]!r}… ({len(sql) / 1024:.1f} KB)": sql for sql in long_answers()[:3]})
+    worst = 0.0
+    print(f"guard on long and deep inputs, median of {repeat} runs (SQLite path: parse, validate, transpile):")
+    for name, sql in inputs.items():
+        times, outcome = [], ""
+        for _ in range(repeat):
+            started = time.perf_counter()
+            try:
+                guard_sql(sql, "sqlite")
+                outcome = "accepted"
+            except UnsafeQuery as exc:
+                outcome = "refused: " + str(exc)[:48]
+            times.append(time.perf_counter() - started)
+        per_kb = median_ms(times) / max(len(sql) / 1024, 1.0)
+        worst = max(worst, per_kb)
+        print(f"  {name:44s} {median_ms(times):7.2f} ms  ({per_kb:5.2f} ms/KB)  {outcome}")
+    deep: list[float] = []
+    for sql in deep_nesting():
+        started = time.perf_counter()
+        try:
+            guard_sql(sql, "postgresql")
+        except UnsafeQuery:
+            pass
+        deep.append(time.perf_counter() - started)
+    print(f"  {len(deep)} deep-nesting attacks: max {max(deep) * 1000:.2f} ms; worst per KB above: {worst:.2f} ms")
+
+
 def copy_scores(source_url: str, target_url: str) -> int:
     src = open_store(source_url)
     with src.connect() as conn:
@@ -135,9 +183,13 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL server URL to also measure on (a throw-away database is made)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--guard-only", action="store_true", help="only the guard's figures, no database")
     args = parser.parse_args()
 
     bench_guard(args.repeat)
+    bench_long_and_deep(max(5, args.repeat // 20))
+    if args.guard_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         source = args.from_db or analysed_corpus(Path(tmp))
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"

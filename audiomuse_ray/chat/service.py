@@ -186,7 +186,7 @@ def instant_playlist(settings: Settings, store: Store, req: ChatRequest, *,
             return result(_found(songs), cfg.model_name(), query.sql, songs)
         lines.append(f"Attempt {attempt}: the query found no songs.")
         prompt = build_retry_prompt(text, query.postgres_sql, "it found no songs", empty=True)
-    return result(f"No usable query after {ATTEMPTS} attempts; nothing was returned.", cfg.model_name())
+    return result(f"No usable query after {ATTEMPTS} attempts; nothing was returned.", cfg.model_name(), status=422)
 
 
 def _found(songs: Sequence[ChatSong]) -> str:

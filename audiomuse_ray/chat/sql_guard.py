@@ -26,8 +26,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
@@ -45,6 +45,7 @@ MAX_OFFSET = 10_000
 MAX_NESTING = 20  # parentheses, CASE and runs of NOT / unary minus, together
 MAX_GROWTH_NESTING = 2  # replace() inside replace(): each may multiply a value's length
 MAX_ARRAY_ITEMS = 100
+MAX_TOKENS = 1000  # words and symbols; a long model answer has a few hundred, the widest keyword query 474
 TABLE = sql_names.TABLE
 DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
 
@@ -122,7 +123,6 @@ def _guard(raw: object, dialect: str) -> GuardedQuery:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     text = clean(raw)
-    check_nesting(text)
     tree = _parse_one(text, "postgres")
     timings["parse_s"] = time.perf_counter() - started
 
@@ -130,24 +130,31 @@ def _guard(raw: object, dialect: str) -> GuardedQuery:
     tree = expand_quantified(tree)
     validate(tree, "postgres")
     _force_limit(tree)
-    postgres_sql = _serialise_checked(tree, "postgres")
-    timings["validate_s"] = time.perf_counter() - started
+    sql_names.canonical_identifiers(tree)
     if dialect == "postgresql":
+        postgres_sql = _serialise_checked(tree, "postgres")
+        timings["validate_s"] = time.perf_counter() - started
         timings["transpile_s"] = 0.0
         return GuardedQuery(postgres_sql, dialect, postgres_sql, timings)
+    postgres_sql = tree.sql(dialect="postgres", identify=True)  # shown to the model on a retry; not run here
+    timings["validate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    sqlite_sql = _serialise_checked(_to_sqlite(tree.copy()), "sqlite")
+    sqlite_sql = _serialise_checked(_to_sqlite(tree), "sqlite")
     timings["transpile_s"] = time.perf_counter() - started
     return GuardedQuery(sqlite_sql, dialect, postgres_sql, timings)
 
 
-def check_nesting(text: str, read: str = "postgres") -> None:
-    """Refuse nesting the recursive parser might not survive, from the tokens alone (a linear pass)."""
+def _tokens(text: str, read: str) -> list:
+    """The statement's tokens (one linear pass), refused when there are too many or when they nest deeper
+    than the recursive parser may go (``MAX_NESTING``: parentheses, brackets, CASE, runs of NOT or minus)."""
     try:
-        tokens = sqlglot.tokenize(text, read=read)
+        tokens = Dialect.get_or_raise(read).tokenize(text)
     except (TokenError, ValueError) as exc:
         raise UnsafeQuery(f"The statement cannot be read as SQL: {_first_line(exc)}") from None
+    if len(tokens) > MAX_TOKENS:
+        raise UnsafeQuery(f"The statement has more than {MAX_TOKENS} words and symbols; a playlist query needs "
+                          "far fewer.")
     depth = prefix_run = 0
     for token in tokens:
         kind = token.token_type
@@ -159,11 +166,13 @@ def check_nesting(text: str, read: str = "postgres") -> None:
         if depth + prefix_run > MAX_NESTING:
             raise UnsafeQuery(f"The statement is nested more than {MAX_NESTING} levels deep (parentheses, CASE, "
                               "NOT); write it flatter.")
+    return tokens
 
 
 def _parse_one(text: str, read: str) -> exp.Expression:
+    tokens = _tokens(text, read)
     try:
-        statements = [s for s in sqlglot.parse(text, read=read) if s is not None]
+        statements = [s for s in Dialect.get_or_raise(read).parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError) as exc:
         raise UnsafeQuery(f"The statement cannot be parsed as SQL: {_first_line(exc)}") from None
     if len(statements) != 1:
@@ -338,13 +347,11 @@ def _force_limit(tree: exp.Expression) -> None:
 def _serialise_checked(tree: exp.Expression, read: str) -> str:
     """The tree as text with every identifier quoted; that text parsed again must pass ``validate`` and
     serialise to itself, so the bytes that run are the bytes that were checked."""
-    sql_names.canonical_identifiers(tree)
-    text = tree.sql(dialect=read, identify=True)
+    text = tree.sql(dialect=read, identify=True, copy=False)
     for _ in range(2):  # sqlglot may respell once (IS NOT NULL -> NOT ... IS NULL); the next must be stable
-        check_nesting(text, read)
         again = _parse_one(text, read)
         validate(again, read)
-        respelt = again.sql(dialect=read, identify=True)
+        respelt = again.sql(dialect=read, identify=True, copy=False)
         if respelt == text:
             return text
         text = respelt

@@ -139,3 +139,34 @@ def test_create_instant_playlist(chat_app):
     assert [s["item_id"] for s in listed["Reading_instant"]] == ids
     bad = post(base + "/chat/api/create_playlist", {"playlist_name": "x"})
     assert bad.status_code == 400 and bad.json()["message"].startswith("Error:")
+
+
+# flat (the guard accepts it), so it reaches the engine: a backtracking engine needs about 60^12 steps on the
+# 60-letter value the statement builds, holding the process's GIL; RE2 answers at once
+PATHOLOGICAL = ("SELECT item_id, title, author FROM score WHERE regexp_replace(title, '.*', '" + "a" * 60 + "') ~ '"
+                + "a*" * 12 + "b'")
+
+
+def test_a_pathological_regex_leaves_the_server_answering(chat_app):
+    base, _settings, _server_llm, caller_llm = chat_app
+    caller_llm.mode, caller_llm.answers, caller_llm.calls = "good", [PATHOLOGICAL], 0
+    body = {"userInput": "pathological", "ai_provider": "OLLAMA", "ollama_server_url": caller_llm.url + "/api/generate"}
+
+    def timed_get() -> float:
+        started = time.perf_counter()
+        assert requests.get(base + "/chat/api/config_defaults", timeout=30).status_code == 200
+        return time.perf_counter() - started
+
+    usual = sorted(timed_get() for _ in range(5))[2]
+    replies: list[requests.Response] = []
+    thread = threading.Thread(target=lambda: replies.extend(post(base + "/chat/api/chatPlaylist", body, timeout=120)
+                                                           for _ in range(3)))
+    thread.start()
+    during = [timed_get() for _ in range(10)]
+    thread.join(timeout=120)
+    assert not thread.is_alive() and len(replies) == 3
+    for res in replies:
+        reply = res.json()["response"]
+        assert res.status_code == 200 and reply["query_results"] == [] and "REGEXP" in reply["executed_query"]
+    assert max(during) < max(1.0, 10 * usual), (usual, during)
+    caller_llm.answers = [SQL]
