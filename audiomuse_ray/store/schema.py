@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -125,3 +126,60 @@ Index("ix_task_status_type_created", task_status.c.task_type, task_status.c.crea
 ACTIVE_WHERE = text("parent_id IS NULL AND status IN ('PENDING', 'STARTED', 'PROGRESS')")
 Index("ux_task_status_one_active", task_status.c.task_type, unique=True, sqlite_where=ACTIVE_WHERE,
       postgresql_where=ACTIVE_WHERE)
+
+# ---------------------------------------------------------------- anchors, radios, schedules (revision 0005)
+anchor = Table(  # a saved alchemy recipe: item/artist ids (survive re-analysis and index rebuilds), or a centroid
+    "anchor",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("items", Text, nullable=False),  # JSON [{"type": "song"|"artist", "id": ..., "op": "ADD"|"SUBTRACT"}]
+    Column("centroid", LargeBinary),  # little-endian float32 (AudioMuse-AI's {name, centroid} form), else NULL
+    Column("exclusions", Text, nullable=False),  # JSON [{"type": "song"|"artist", "id"} | {"vector", "distance"}]
+    Column("subtract_distance", Float),  # the alchemy's SUBTRACT radius when saved; NULL = the metric's default
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ux_anchor_name", anchor.c.name, unique=True)
+
+radio = Table(  # an anchor that makes a playlist again and again
+    "radio",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("anchor_id", Integer, ForeignKey("anchor.id", ondelete="CASCADE"), nullable=False),
+    Column("n_results", Integer, nullable=False),
+    Column("temperature", Float, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("max_repeat_share", Float, nullable=False),  # at most this share of the previous run's songs again
+    Column("skip_played_days", Integer, nullable=False),  # skip songs played in the last N days; 0 = never
+    Column("last_item_ids", Text),  # JSON list: the previous run's songs, in order
+    Column("provider_playlist_id", String(255)),  # the playlist the last run wrote, replaced in place next time
+    Column("last_run_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ux_radio_anchor", radio.c.anchor_id, unique=True)  # one radio per anchor, as AudioMuse-AI keeps them
+
+schedule = Table(  # a job kind on a 5-field cron expression (AudioMuse-AI's /api/cron rows)
+    "schedule",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("task_type", String(64), nullable=False),  # analysis, clustering, alchemy_radio, sonic_fingerprint
+    Column("cron_expr", String(128), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("options", Text, nullable=False),  # JSON object, per task type
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # ticks before it never fire
+)
+
+schedule_run = Table(  # one row per (schedule, tick) claimed: the primary key is what stops a double start
+    "schedule_run",
+    metadata,
+    Column("schedule_id", Integer, ForeignKey("schedule.id", ondelete="CASCADE"), primary_key=True),
+    Column("tick", DateTime(timezone=True), primary_key=True),  # the cron time it is for, UTC
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # CLAIMED, STARTED, SKIPPED, FAILED, LOST
+    Column("task_id", String(64)),
+    Column("message", Text),
+)
