@@ -1,76 +1,9 @@
-"""Query-parameter and JSON-body parsing with AudioMuse-AI's conventions ("true"/"false" strings, forgiving
-integers). Every malformed value raises ``BadRequest`` (HTTP 400) naming the parameter, never a bare
-``ValueError`` that would surface as a 500."""
+"""Moved to ``audiomuse_ray.parsing`` (pure, no HTTP) so that packages below the API (clustering's options
+builder) can read loose input without importing the API; re-exported here until the api/ callers import it
+from there."""
 
 from __future__ import annotations
 
-import math
-from typing import Any, Mapping
-
-from audiomuse_ray.errors import BadRequest
-
-TRUE = {"1", "true", "yes", "y", "on"}
-FALSE = {"0", "false", "no", "n", "off"}
-
-
-def flag(params: Mapping[str, Any], name: str, default: bool) -> bool:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise BadRequest(f"Parameter '{name}' must be true or false.")
-
-
-def integer(params: Mapping[str, Any], name: str, default: int | None, *, lo: int | None = None,
-            hi: int | None = None) -> int | None:
-    """An integer, clamped to ``[lo, hi]``; a JSON ``10.0`` counts as 10, ``10.5`` or ``"ten"`` is a 400."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, bool):
-        raise BadRequest(f"Parameter '{name}' must be a valid integer.")
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise BadRequest(f"Parameter '{name}' must be a valid integer.") from None
-    if lo is not None:
-        value = max(lo, value)
-    if hi is not None:
-        value = min(hi, value)
-    return value
-
-
-def number(params: Mapping[str, Any], name: str, default: float | None, *, lo: float | None = None,
-           hi: float | None = None) -> float | None:
-    """A finite number within ``[lo, hi]``: NaN and infinities would only fail later, deep in the maths."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        if isinstance(raw, bool):
-            raise TypeError
-        value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
-    except (TypeError, ValueError, OverflowError):
-        raise BadRequest(f"Parameter '{name}' must be a number.") from None
-    if not math.isfinite(value):
-        raise BadRequest(f"Parameter '{name}' must be a finite number, not {raw!r}.")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        bounds = " and ".join(f"{word} {b:g}" for word, b in (("at least", lo), ("at most", hi)) if b is not None)
-        raise BadRequest(f"Parameter '{name}' must be {bounds}; got {value:g}.")
-    return value
-
-
-def text(params: Mapping[str, Any], name: str) -> str:
-    raw = params.get(name)
-    return str(raw).strip() if raw is not None else ""
-
+from audiomuse_ray.parsing import FALSE, TRUE, BadRequest, flag, integer, number, text
 
 __all__ = ["BadRequest", "FALSE", "TRUE", "flag", "integer", "number", "text"]
