@@ -16,9 +16,21 @@ UNEXPECTED_STATUS = 500  # an exception that is not an AudioMuseError is a bug
 
 
 class AudioMuseError(Exception):
-    """Base class: the message is meant for the person running the service."""
+    """Base class: the message is meant for the person running the service.
+
+    ``reply`` holds fields an HTTP answer carries beside ``{"error": message}``, where AudioMuse-AI's
+    clients read a route-specific error body (a task id, ``status_message``...); the use case that raises
+    the error fills it, so the HTTP edge has one handler for every error."""
 
     http_status: ClassVar[int] = UNEXPECTED_STATUS
+
+    def __init__(self, message: str = "", *, reply: dict | None = None):
+        super().__init__(message)
+        self.reply = dict(reply or {})
+
+    def body(self) -> dict:
+        """The JSON an HTTP client gets: ``{"error": message}`` plus the route's own fields."""
+        return {"error": str(self), **self.reply}
 
 
 def http_status(exc: BaseException) -> int:
@@ -134,13 +146,19 @@ class JobAlreadyRunning(AudioMuseError):
 
     http_status = 409
 
-    def __init__(self, message: str, task_id: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, task_id: str | None = None, *, reply: dict | None = None):
+        super().__init__(message, reply=reply)
         self.task_id = task_id
 
 
 class UnknownArtist(AudioMuseError):
     """An artist name or media-server artist id matched no analysed artist."""
+
+    http_status = 404
+
+
+class UnknownTask(AudioMuseError):
+    """A task id matched no task."""
 
     http_status = 404
 
@@ -163,3 +181,71 @@ class QueryFailed(AudioMuseError):
     nothing was changed. The message says why."""
 
     http_status = 422
+
+
+class UnknownAnchor(AudioMuseError):
+    """An anchor id matched no saved anchor."""
+
+    http_status = 404
+
+
+class UnknownRadio(AudioMuseError):
+    """A radio id matched no saved radio."""
+
+    http_status = 404
+
+
+class UnknownSchedule(AudioMuseError):
+    """A schedule id matched no row of the schedule table."""
+
+    http_status = 404
+
+
+class AlreadyExists(AudioMuseError):
+    """Something of that name (an anchor) or for that owner (a radio of an anchor) is already saved."""
+
+    http_status = 409
+
+
+class AnchorUnresolvable(AudioMuseError):
+    """None of an anchor's songs or artists is in the analysed library any more, and it keeps no centroid
+    (or one of another model's size): the anchor has to be saved again from songs that exist."""
+
+    http_status = 422
+
+
+class FingerprintUnavailable(AudioMuseError):
+    """Chromaprint (libchromaprint) is not installed, so recordings cannot be identified for sharing."""
+
+    http_status = 503
+
+
+class HubError(AudioMuseError):
+    """Base class for collection-sync hub problems (the hub, not this instance, failed or refused)."""
+
+    http_status = 502
+
+
+class HubUnavailable(HubError):
+    """The hub did not answer, timed out or answered with something that is not its API."""
+
+    http_status = 502
+
+
+class HubAuthError(HubError):
+    """The hub token is missing or wrong (on a hub: answered 401; on a client: the hub refused ours)."""
+
+    http_status = 401
+
+
+class HubModelMismatch(HubError):
+    """An analysis made with another model version than the hub's (or this instance's): the two cannot
+    be mixed in one similarity space."""
+
+    http_status = 409
+
+
+class ExchangeFileError(AudioMuseError):
+    """An exchange (Parquet) file is unreadable, from a newer schema or from another model version."""
+
+    http_status = 400

@@ -73,6 +73,7 @@ class Settings:
     chat_db_user: str = field(default="audiomuse_chat", metadata=_opt("AUDIOMUSE_AI_CHAT_DB_USER", "PostgreSQL role the instant playlist's generated SQL runs as (created if missing, SELECT on score only)"))
     chat_timeout_s: float = field(default=10.0, metadata=_opt("AUDIOMUSE_CHAT_TIMEOUT_S", "time limit in seconds for one instant-playlist query"))
     chat_llm_timeout_s: float = field(default=120.0, metadata=_opt("AUDIOMUSE_CHAT_LLM_TIMEOUT_S", "seconds to wait for the language model's answer to an instant-playlist request"))
+    hub_tokens: str = field(default="", metadata=_opt("AUDIOMUSE_HUB_TOKENS", "collection-sync hub: name:token,... of the clients allowed to push and pull shared analyses; empty = not a hub", secret=True))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -140,6 +141,10 @@ class Settings:
                 raise ConfigurationError(f"{_label(name, getattr(self, name))} must be 0 or more.")
         if not self.http_timeout_s > 0:
             raise ConfigurationError(f"{_label('http_timeout_s', self.http_timeout_s)} must be more than 0 seconds.")
+        if self.hub_tokens:
+            from audiomuse_ray.collection.tokens import parse_hub_tokens
+
+            parse_hub_tokens(self.hub_tokens)  # refuses a malformed list with a sentence that names no token
         if not 0 <= self.port <= 65535:
             raise ConfigurationError(f"{_label('port', self.port)} is not a TCP port (0 to 65535).")
 

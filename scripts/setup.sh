@@ -15,6 +15,18 @@ need_python() {
     echo "audiomuse-ray needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 }
 
+# 0. Chromaprint (libchromaprint1), which collection sync uses to identify recordings: installed with
+#    apt-get when running as root and missing; otherwise a hint (everything else works without it).
+if ! ldconfig -p 2>/dev/null | grep -q 'libchromaprint\.so\.1'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing libchromaprint1 with apt-get (acoustic fingerprints for collection sync)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libchromaprint1 libchromaprint-tools >/dev/null) \
+      || echo "setup: libchromaprint1 could not be installed; collection sync will refuse to run" >&2
+  else
+    echo "setup: libchromaprint1 is missing (collection sync needs it): sudo apt-get install libchromaprint1" >&2
+  fi
+fi
+
 # 1. The service environment.
 stamp=".venv/.audiomuse-installed${extras:+-test}"
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
