@@ -121,6 +121,51 @@ analysis_error = Table(
 
 Index("ix_task_status_type_created", task_status.c.task_type, task_status.c.created_at)
 
+# Collection sync (revision 0004). The acoustic fingerprint of each analysed track: a later sync pushes it
+# without fetching the file again, and a second copy of the recording (another album, another format)
+# reuses the analysis. ``tag_key`` is identity.tag_key (normalised "artist\x1ftitle"): it finds candidates,
+# the fingerprint confirms them.
+track_fingerprint = Table(
+    "track_fingerprint",
+    metadata,
+    Column("item_id", String(255), primary_key=True),
+    Column("tag_key", String(512), index=True),
+    Column("duration", Float),  # seconds, of the whole file
+    Column("chromaprint", Text, nullable=False),  # Chromaprint's compressed base64 of the first two minutes
+    Column("seconds", Float, nullable=False),  # of audio fingerprinted
+    Column("origin", String(16), nullable=False),  # analysed, copied (a local duplicate), pulled, imported
+    Column("recording_id", String(64)),  # the hub's key once pushed or pulled there
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A hub's shared analyses, one row per recording and model version; never a local id, path or media-server
+# id. ``recording_id`` is the hub's own random key; ``contributor`` is the token name that pushed it first.
+shared_analysis = Table(
+    "shared_analysis",
+    metadata,
+    Column("recording_id", String(64), primary_key=True),
+    Column("model_version", String(128), nullable=False),
+    Column("tag_key", String(512), nullable=False),
+    Column("artist", Text),
+    Column("title", Text),
+    Column("album", Text),
+    Column("duration", Float),
+    Column("chromaprint", Text, nullable=False),
+    Column("tempo", Float),
+    Column("key", String(8)),
+    Column("scale", String(8)),
+    Column("energy", Float),
+    Column("mood_vector", Text),  # score's text format
+    Column("other_features", Text),
+    Column("dim", Integer, nullable=False),
+    Column("embedding", LargeBinary, nullable=False),  # little-endian float32
+    Column("tags", LargeBinary),  # all tag scores, float32, in the model's label order
+    Column("contributor", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_shared_analysis_version_key", shared_analysis.c.model_version, shared_analysis.c.tag_key)
+
+
 # At most one active top-level task per type (revision 0002): the database settles a race between two
 # replicas starting the same job.
 ACTIVE_WHERE = text("parent_id IS NULL AND status IN ('PENDING', 'STARTED', 'PROGRESS')")
