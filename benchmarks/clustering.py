@@ -69,7 +69,7 @@ def main() -> int:
     parser.add_argument("--corpus-db", default=None, help="database of an analysed library to measure too")
     args = parser.parse_args()
     results = []
-    cfg = SearchConfig(runs=args.runs, num_clusters=(20, 60), min_songs_per_genre=100)
+    cfg = SearchConfig(runs=args.runs, ranges={"num_clusters": (20, 60)}, min_songs_per_genre=100)
     results.append(measure(synthetic(args.tracks), cfg, f"synthetic {args.tracks}"))
     if args.corpus_db:
         from audiomuse_ray.analysis.models import load_manifest
@@ -77,7 +77,7 @@ def main() -> int:
         from audiomuse_ray.store import open_store
 
         data = load_data(open_store(args.corpus_db), load_manifest(REPO / "models").labels["msd-musicnn"])
-        results.append(measure(data, SearchConfig(runs=args.runs, num_clusters=(3, 12), min_songs_per_genre=10),
+        results.append(measure(data, SearchConfig(runs=args.runs, ranges={"num_clusters": (3, 12)}, min_songs_per_genre=10),
                                f"corpus {data.size}"))
     print(f"\n{'data':<18} {'serial runs/s':>14} {'1 explorer':>11} {'2 explorers':>12} {'2 expl / serial':>16}")
     for r in results:

@@ -1,6 +1,7 @@
 """The evolutionary Monte-Carlo search, as pure functions: draw or mutate parameters, draw a stratified
 sample, fit, score. Ray only schedules these (population.py); a plain loop over ``run_once`` is the same
-search on one core.
+search on one core. What each algorithm draws, how it moves and how it fits is its own object in
+``clustering/algorithms/``; this module reads the registry by the configured name.
 
 - Explore or exploit: once ``exploitation_start`` of the runs are done and elites exist, a run mutates a
   random elite with probability ``exploitation_probability`` (integers move by up to
@@ -8,33 +9,42 @@ search on one core.
   fresh parameters from the ranges.
 - Sample: per primary genre up to ``target = max(min_songs_per_genre, percentile(genre sizes))`` songs;
   between consecutive runs of one explorer ``sampling_change`` of the previous sample is redrawn, so
-  runs are comparable but not stuck on one subset.
-- Spectral clustering is O(n^3): samples above ``spectral_max_samples`` are subsampled for it.
+  runs are comparable but not stuck on one subset. An algorithm may cluster fewer of them (spectral
+  subsamples above ``spectral_max_samples``: it is O(n^3)).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 
+from audiomuse_ray.clustering import algorithms
+from audiomuse_ray.clustering.algorithms import ClusteringAlgorithm
 from audiomuse_ray.clustering.data import OTHER_GENRE, STRATIFIED_GENRES, ClusteringData
 from audiomuse_ray.clustering.scoring import Score, Weights, score_clustering
 
-ALGORITHMS = ("kmeans", "dbscan", "gmm", "spectral")
+Pairs = tuple[tuple[str, Any], ...]
+
+
+def _pairs(given: Mapping[str, Any] | Pairs, sort: bool = True) -> Pairs:
+    items = [(str(k), tuple(v) if isinstance(v, list) else v) for k, v in dict(given).items()]
+    return tuple(sorted(items)) if sort else tuple(items)
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    algorithm: str = "kmeans"
+    """``ranges``: the algorithms' parameter ranges by option name (``num_clusters``, ``dbscan_eps``...);
+    one not given takes the range it follows, else its algorithm's default. ``settings``: algorithm
+    settings (``spectral_max_samples``) over their defaults. Both accept a dict and are kept as sorted
+    pairs, so the configuration stays immutable, hashable and comparable."""
+
+    algorithm: str = algorithms.DEFAULT_ALGORITHM
     runs: int = 5000
-    num_clusters: tuple[int, int] = (40, 100)
-    dbscan_eps: tuple[float, float] = (0.1, 0.5)
-    dbscan_min_samples: tuple[int, int] = (5, 20)
-    gmm_components: tuple[int, int] = (40, 100)
-    gmm_covariance: str = "full"
-    spectral_clusters: tuple[int, int] = (40, 100)
+    ranges: Pairs = ()
+    settings: Pairs = ()
     pca_components: tuple[int, int] = (0, 8)  # (0, 199) is sensible with embeddings
     top_elites: int = 10
     exploitation_start: float = 0.2
@@ -44,19 +54,46 @@ class SearchConfig:
     sampling_change: float = 0.2
     min_songs_per_genre: int = 100
     stratified_percentile: float = 50.0
-    spectral_max_samples: int = 3000
     weights: Weights = field(default_factory=Weights)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ranges", _pairs(self.ranges))
+        object.__setattr__(self, "settings", _pairs(self.settings))
+
+    def range_of(self, option: str) -> tuple:
+        given = dict(self.ranges)
+        if option in given:
+            return given[option]
+        p = algorithms.parameter(option)
+        return self.range_of(p.follows) if p.follows else p.default
+
+    def ranges_for(self, algorithm: ClusteringAlgorithm) -> dict[str, tuple]:
+        return {p.option: self.range_of(p.option) for p in algorithm.parameters}
+
+    def settings_for(self, algorithm: ClusteringAlgorithm) -> dict[str, Any]:
+        given = dict(self.settings)
+        return {s.name: given.get(s.name, s.default) for s in algorithm.settings}
 
 
 @dataclass(frozen=True)
 class ClusterParams:
+    """One run's parameters: the algorithm's own ``values`` (``n_clusters``, ``eps``...; a dict is accepted
+    and kept as pairs in the algorithm's order), the PCA components (0 = none) and the seed."""
+
     algorithm: str
-    n_clusters: int = 0  # kmeans / spectral
-    eps: float = 0.0  # dbscan
-    min_samples: int = 0  # dbscan
-    n_components: int = 0  # gmm
-    pca: int = 0  # 0 = no PCA
+    values: Pairs = ()
+    pca: int = 0
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _pairs(self.values, sort=False))
+
+    def __getitem__(self, name: str) -> Any:
+        return dict(self.values)[name]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the task record: ``{"algorithm": "kmeans", "n_clusters": 7, "pca": 3, "seed": ...}``."""
+        return {"algorithm": self.algorithm, **dict(self.values), "pca": self.pca, "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -68,51 +105,27 @@ class RunResult:
     sample: np.ndarray  # row indices of the sample the run clustered
 
 
-def _int_range(lo_hi: tuple[int, int], cap: int) -> tuple[int, int]:
-    lo, hi = lo_hi
-    hi = max(2, min(hi, cap))
-    return min(max(2, lo), hi), hi
+def _pca_high(cfg: SearchConfig, n_samples: int, n_features: int) -> int:
+    return min(cfg.pca_components[1], n_features, max(0, n_samples - 1))
 
 
 def draw_params(cfg: SearchConfig, rng: np.random.Generator, n_samples: int, n_features: int) -> ClusterParams:
-    pca_hi = min(cfg.pca_components[1], n_features, max(0, n_samples - 1))
+    pca_hi = _pca_high(cfg, n_samples, n_features)
     pca = int(rng.integers(min(cfg.pca_components[0], pca_hi), pca_hi + 1)) if pca_hi > 0 else 0
     seed = int(rng.integers(0, 2**31 - 1))
-    a = cfg.algorithm
-    if a == "kmeans":
-        lo, hi = _int_range(cfg.num_clusters, n_samples - 1)
-        return ClusterParams(a, n_clusters=int(rng.integers(lo, hi + 1)), pca=pca, seed=seed)
-    if a == "gmm":
-        lo, hi = _int_range(cfg.gmm_components, n_samples - 1)
-        return ClusterParams(a, n_components=int(rng.integers(lo, hi + 1)), pca=pca, seed=seed)
-    if a == "spectral":
-        lo, hi = _int_range(cfg.spectral_clusters, n_samples - 1)
-        return ClusterParams(a, n_clusters=int(rng.integers(lo, hi + 1)), pca=pca, seed=seed)
-    if a == "dbscan":
-        eps = round(float(rng.uniform(*cfg.dbscan_eps)), 3)
-        return ClusterParams(a, eps=eps, min_samples=int(rng.integers(cfg.dbscan_min_samples[0], cfg.dbscan_min_samples[1] + 1)),
-                             pca=pca, seed=seed)
-    raise ValueError(f"unknown algorithm {a!r}; choose one of {', '.join(ALGORITHMS)}")
+    alg = algorithms.get(cfg.algorithm)
+    return ClusterParams(alg.name, alg.draw(cfg.ranges_for(alg), rng, n_samples), pca=pca, seed=seed)
 
 
 def mutate(p: ClusterParams, cfg: SearchConfig, rng: np.random.Generator, n_samples: int, n_features: int) -> ClusterParams:
-    def move_int(v: int, lo: int, hi: int) -> int:
-        d = max(1, cfg.mutation_int_delta)
-        return int(np.clip(v + int(rng.integers(-d, d + 1)), lo, hi))
-
-    pca_hi = min(cfg.pca_components[1], n_features, max(0, n_samples - 1))
-    changes = {"seed": int(rng.integers(0, 2**31 - 1))}
+    pca_hi = _pca_high(cfg, n_samples, n_features)
+    changes: dict[str, Any] = {"seed": int(rng.integers(0, 2**31 - 1))}
     if pca_hi > 0:
-        changes["pca"] = move_int(p.pca, min(cfg.pca_components[0], pca_hi), pca_hi)
-    if p.algorithm in ("kmeans", "spectral"):
-        rng_ = cfg.num_clusters if p.algorithm == "kmeans" else cfg.spectral_clusters
-        changes["n_clusters"] = move_int(p.n_clusters, *_int_range(rng_, n_samples - 1))
-    elif p.algorithm == "gmm":
-        changes["n_components"] = move_int(p.n_components, *_int_range(cfg.gmm_components, n_samples - 1))
-    elif p.algorithm == "dbscan":
-        eps = p.eps + float(rng.uniform(-cfg.mutation_float_delta, cfg.mutation_float_delta))
-        changes["eps"] = round(float(np.clip(eps, *cfg.dbscan_eps)), 3)
-        changes["min_samples"] = move_int(p.min_samples, *cfg.dbscan_min_samples)
+        d = max(1, cfg.mutation_int_delta)
+        changes["pca"] = int(np.clip(p.pca + int(rng.integers(-d, d + 1)), min(cfg.pca_components[0], pca_hi), pca_hi))
+    alg = algorithms.get(p.algorithm)
+    changes["values"] = alg.mutate(dict(p.values), cfg.ranges_for(alg), rng, n_samples,
+                                   cfg.mutation_int_delta, cfg.mutation_float_delta)
     return dataclasses.replace(p, **changes)
 
 
@@ -156,33 +169,17 @@ def stratified_sample(genres: list[str], cfg: SearchConfig, rng: np.random.Gener
 
 
 def fit_labels(p: ClusterParams, x: np.ndarray) -> np.ndarray:
-    """Cluster labels for ``x`` (PCA first when asked); -1 marks DBSCAN noise."""
-    from sklearn.cluster import DBSCAN, KMeans, MiniBatchKMeans, SpectralClustering
+    """Cluster labels for ``x`` (PCA first when asked) by ``p``'s algorithm; -1 marks noise."""
     from sklearn.decomposition import PCA
-    from sklearn.mixture import GaussianMixture
 
     if p.pca and p.pca < x.shape[1]:
         x = PCA(n_components=p.pca, random_state=p.seed % (2**31)).fit_transform(x)
-    if p.algorithm == "kmeans":
-        k = min(p.n_clusters, x.shape[0] - 1)
-        model = (MiniBatchKMeans(k, random_state=p.seed, n_init=3, batch_size=1024) if x.shape[1] > 50
-                 else KMeans(k, random_state=p.seed, n_init=1))
-        return model.fit_predict(x)
-    if p.algorithm == "gmm":
-        return GaussianMixture(min(p.n_components, x.shape[0] - 1), covariance_type="full", random_state=p.seed,
-                               reg_covar=1e-4, max_iter=100).fit_predict(x)
-    if p.algorithm == "dbscan":
-        return DBSCAN(eps=p.eps * np.sqrt(x.shape[1]), min_samples=p.min_samples).fit_predict(x)
-    if p.algorithm == "spectral":
-        return SpectralClustering(min(p.n_clusters, x.shape[0] - 1), affinity="nearest_neighbors",
-                                  n_neighbors=min(20, x.shape[0] - 1), assign_labels="kmeans",
-                                  random_state=p.seed).fit_predict(x)
-    raise ValueError(f"unknown algorithm {p.algorithm!r}")
+    return algorithms.get(p.algorithm).fit(dict(p.values), x, p.seed)
 
 
 def run_once(data: ClusteringData, p: ClusterParams, sample: np.ndarray, cfg: SearchConfig) -> RunResult:
-    if p.algorithm == "spectral" and sample.size > cfg.spectral_max_samples:
-        sample = np.sort(np.random.default_rng(p.seed).choice(sample, cfg.spectral_max_samples, replace=False))
+    alg = algorithms.get(p.algorithm)
+    sample = alg.subsample(sample, p.seed, cfg.settings_for(alg))
     x = data.features[sample]
     labels = fit_labels(p, x)
     score: Score = score_clustering(data.moods[sample], data.others[sample], labels, cfg.weights, space=x,

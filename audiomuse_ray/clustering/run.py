@@ -103,7 +103,7 @@ def run_clustering(settings: Settings, options: ClusteringOptions = ClusteringOp
                                     namer=lambda c, rule, songs: ai_name(cfg, rule, songs))
         publish(settings, store, playlists)
         task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
-                               details={"best_score": best.score, "best_params": best.params.__dict__,
+                               details={"best_score": best.score, "best_params": best.params.as_dict(),
                                         "playlists": len(playlists)},
                                log=f"{len(playlists)} playlists from {status.runs_done} runs (best {best.score:.3f})")
         return ClusteringSummary(task_id, task_store.SUCCESS, status.runs_done, best.score, playlists,

@@ -10,16 +10,21 @@ from audiomuse_ray.settings import Settings
 
 
 def add_clustering_arguments(p: argparse.ArgumentParser) -> None:
-    """The clustering flags, shared by ``audiomuse-ray cluster`` and ``jobs/cluster.py``."""
-    from audiomuse_ray.clustering.evolution import ALGORITHMS
+    """The clustering flags, shared by ``audiomuse-ray cluster`` and ``jobs/cluster.py``: the algorithms and
+    their range flags (``--clusters``, ``--dbscan-eps``...) as registered when the parser is built."""
+    from audiomuse_ray.clustering import algorithms
     from audiomuse_ray.clustering.options import DEFAULT_MIN_SONGS_PER_GENRE, DEFAULT_RUNS, DEFAULT_TOP_N
 
-    p.add_argument("--algorithm", choices=ALGORITHMS, default="kmeans")
+    p.add_argument("--algorithm", choices=algorithms.names(), default=algorithms.DEFAULT_ALGORITHM,
+                   help="how songs are grouped each run")
     p.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="clusterings to try (CLUSTERING_RUNS)")
     p.add_argument("--embeddings", action="store_true", help="cluster the 200-d embeddings instead of score vectors")
     p.add_argument("--explorers", type=int, default=0, help="explorer actors (default: one per CPU)")
-    p.add_argument("--clusters", type=int, nargs=2, default=None, metavar=("MIN", "MAX"),
-                   help="range of clusters/components (default 40 100, fitted to the library's size)")
+    for param in algorithms.parameters():
+        lo, hi = param.default
+        p.add_argument(param.flag, dest=param.option, type=int if param.kind == algorithms.INT else float, nargs=2,
+                       default=None, metavar=("MIN", "MAX"),
+                       help=f"{param.description} (default {lo} {hi})")
     p.add_argument("--no-fit", action="store_true",
                    help="use the cluster ranges as given even when the library is too small for them")
     p.add_argument("--top-n", type=int, default=DEFAULT_TOP_N, help="playlists kept, most diverse first (0 = all)")
@@ -31,10 +36,12 @@ def add_clustering_arguments(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace):
     """``ClusteringOptions`` from the flags ``add_clustering_arguments`` defines, through the one builder."""
-    from audiomuse_ray.clustering.options import DEFAULT_CLUSTERS, build_options
+    from audiomuse_ray.clustering import algorithms
+    from audiomuse_ray.clustering.options import build_options
 
-    return build_options(algorithm=args.algorithm, runs=args.runs, embeddings=args.embeddings,
-                         num_clusters=tuple(args.clusters) if args.clusters else DEFAULT_CLUSTERS,
+    ranges = {param.option: tuple(getattr(args, param.option)) for param in algorithms.parameters()
+              if getattr(args, param.option, None) is not None}
+    return build_options(algorithm=args.algorithm, runs=args.runs, embeddings=args.embeddings, ranges=ranges,
                          min_songs_per_genre=args.min_songs_per_genre, top_n=args.top_n, max_songs=args.max_songs,
                          explorers=args.explorers, seed=args.seed, fit_to_library=not args.no_fit)
 

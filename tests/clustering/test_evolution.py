@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -47,36 +45,37 @@ def test_features_are_standardised_and_genres_found(data):
 
 @pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "spectral", "dbscan"])
 def test_draws_stay_in_range_and_k_is_capped(algorithm):
-    cfg = SearchConfig(algorithm=algorithm, num_clusters=(40, 100), gmm_components=(40, 100), spectral_clusters=(40, 100))
+    cfg = SearchConfig(algorithm=algorithm, ranges={"num_clusters": (40, 100), "gmm_n_components": (40, 100),
+                                                  "spectral_n_clusters": (40, 100)})
     rng = np.random.default_rng(1)
     for _ in range(50):
         p = draw_params(cfg, rng, n_samples=30, n_features=58)
         assert 0 <= p.pca <= 8
         if algorithm in ("kmeans", "spectral"):
-            assert 2 <= p.n_clusters <= 29
+            assert 2 <= p["n_clusters"] <= 29
         if algorithm == "gmm":
-            assert 2 <= p.n_components <= 29
+            assert 2 <= p["n_components"] <= 29
         if algorithm == "dbscan":
-            assert 0.1 <= p.eps <= 0.5 and 5 <= p.min_samples <= 20
+            assert 0.1 <= p["eps"] <= 0.5 and 5 <= p["min_samples"] <= 20
 
 
 def test_mutation_moves_a_little_and_stays_in_range():
-    cfg = SearchConfig(num_clusters=(5, 20))
+    cfg = SearchConfig(ranges={"num_clusters": (5, 20)})
     rng = np.random.default_rng(2)
-    p = ClusterParams("kmeans", n_clusters=20, pca=8)
+    p = ClusterParams("kmeans", {"n_clusters": 20}, pca=8)
     for _ in range(50):
         m = mutate(p, cfg, rng, n_samples=100, n_features=58)
-        assert 17 <= m.n_clusters <= 20 and 5 <= m.pca <= 8 and m.seed != p.seed
-    d = mutate(ClusterParams("dbscan", eps=0.5, min_samples=5), SearchConfig(), rng, 100, 58)
-    assert 0.45 <= d.eps <= 0.5 and 5 <= d.min_samples <= 8
+        assert 17 <= m["n_clusters"] <= 20 and 5 <= m.pca <= 8 and m.seed != p.seed
+    d = mutate(ClusterParams("dbscan", {"eps": 0.5, "min_samples": 5}), SearchConfig(), rng, 100, 58)
+    assert 0.45 <= d["eps"] <= 0.5 and 5 <= d["min_samples"] <= 8
 
 
 def test_exploitation_starts_after_the_configured_fraction():
-    cfg = SearchConfig(runs=100, exploitation_start=0.2, exploitation_probability=1.0, num_clusters=(2, 50))
-    elite = ClusterParams("kmeans", n_clusters=30)
+    cfg = SearchConfig(runs=100, exploitation_start=0.2, exploitation_probability=1.0, ranges={"num_clusters": (2, 50)})
+    elite = ClusterParams("kmeans", {"n_clusters": 30})
     rng = np.random.default_rng(3)
-    early = [choose_params(cfg, rng, [elite], 10, 100, 58).n_clusters for _ in range(30)]
-    late = [choose_params(cfg, rng, [elite], 50, 100, 58).n_clusters for _ in range(30)]
+    early = [choose_params(cfg, rng, [elite], 10, 100, 58)["n_clusters"] for _ in range(30)]
+    late = [choose_params(cfg, rng, [elite], 50, 100, 58)["n_clusters"] for _ in range(30)]
     assert any(abs(k - 30) > 3 for k in early) and all(abs(k - 30) <= 3 for k in late)
 
 
@@ -96,14 +95,14 @@ def test_stratified_sample_targets_and_perturbation():
 def test_a_run_scores_the_true_grouping_well(data):
     cfg = SearchConfig(min_songs_per_genre=30)
     sample = np.arange(data.size)
-    good = run_once(data, ClusterParams("kmeans", n_clusters=3, seed=1), sample, cfg)
+    good = run_once(data, ClusterParams("kmeans", {"n_clusters": 3}, seed=1), sample, cfg)
     assert good.n_clusters == 3
-    bad = run_once(data, ClusterParams("dbscan", eps=0.01, min_samples=50), sample, cfg)
+    bad = run_once(data, ClusterParams("dbscan", {"eps": 0.01, "min_samples": 50}), sample, cfg)
     assert good.score > bad.score
 
 
 def test_serial_search_finds_the_groups_and_playlists_follow(data):
-    cfg = SearchConfig(runs=30, num_clusters=(2, 8), min_songs_per_genre=30)
+    cfg = SearchConfig(runs=30, ranges={"num_clusters": (2, 8)}, min_songs_per_genre=30)
     best = serial_search(data, cfg, seed=0)
     playlists = build_playlists(data, best, PlaylistOptions(top_n=0, min_size=3, max_per_artist=100))
     assert sum(len(p.item_ids) for p in playlists) == 90  # the whole library is assigned
@@ -116,7 +115,7 @@ def test_serial_search_finds_the_groups_and_playlists_follow(data):
 
 
 def test_splitting_caps_and_unique_names(data):
-    best = serial_search(data, SearchConfig(runs=5, num_clusters=(3, 3), min_songs_per_genre=30), seed=0)
+    best = serial_search(data, SearchConfig(runs=5, ranges={"num_clusters": (3, 3)}, min_songs_per_genre=30), seed=0)
     split = build_playlists(data, best, PlaylistOptions(max_songs=10, top_n=0, max_per_artist=2))
     assert all(len(p.item_ids) <= 10 for p in split)
     assert any(p.name.endswith("(2)_automatic") for p in split)
@@ -126,8 +125,8 @@ def test_splitting_caps_and_unique_names(data):
 
 
 def test_spectral_is_subsampled_above_its_limit(data):
-    cfg = dataclasses.replace(SearchConfig(), spectral_max_samples=40)
-    r = run_once(data, ClusterParams("spectral", n_clusters=3, seed=2), np.arange(data.size), cfg)
+    cfg = SearchConfig(settings={"spectral_max_samples": 40})
+    r = run_once(data, ClusterParams("spectral", {"n_clusters": 3}, seed=2), np.arange(data.size), cfg)
     assert r.sample.size == 40
 
 
@@ -138,7 +137,7 @@ def test_the_coordinator_records_each_improvement_with_the_runs_done_at_that_poi
     from audiomuse_ray.clustering.population import Coordinator
 
     def result(score: float) -> RunResult:
-        return RunResult(ClusterParams("kmeans", n_clusters=5), score, {}, 5, np.arange(3))
+        return RunResult(ClusterParams("kmeans", {"n_clusters": 5}), score, {}, 5, np.arange(3))
 
     c = Coordinator(runs=6, top_elites=2)
     assert c.take("a", 3) == 3 and c.take("b", 3) == 3

@@ -39,15 +39,15 @@ def test_cli_job_and_api_build_the_same_options():
     cli, job, api = _cli(argv), _job_parse()(argv), clustering_options(Settings.load({}), body)
     assert cli == job
     assert cli.search == api.search and cli.playlists == api.playlists and cli.embeddings == api.embeddings
-    assert cli.search.gmm_components == (5, 30) and cli.search.spectral_clusters == (5, 30)
+    assert cli.search.range_of("gmm_n_components") == cli.search.range_of("spectral_n_clusters") == (5, 30)
     assert cli.search.pca_components == (0, 199)  # the job used to keep 0-8 with embeddings
 
 
 def test_defaults_are_audiomuse_ai_s_and_pca_follows_the_space():
     plain, emb = _cli([]), _job_parse()(["--embeddings"])
     assert plain == options_from_json({}) == build_options()
-    assert plain.search.num_clusters == plain.search.gmm_components == (40, 100)
-    assert plain.search.dbscan_min_samples == (5, 20) and plain.search.runs == 5000
+    assert plain.search.range_of("num_clusters") == plain.search.range_of("gmm_n_components") == (40, 100)
+    assert plain.search.range_of("dbscan_min_samples") == (5, 20) and plain.search.runs == 5000
     assert plain.search.pca_components == (0, 8) and emb.search.pca_components == (0, 199)
     assert plain.fit_to_library and not _cli(["--no-fit"]).fit_to_library
 
@@ -88,8 +88,9 @@ def test_fit_range_caps_and_scales_the_minimum():
 
 def test_a_small_library_gets_a_fitted_range_and_says_why():
     fitted, note = fit_to_library(build_options(), 72)
-    assert fitted.search.num_clusters == fitted.search.gmm_components == fitted.search.spectral_clusters == (4, 9)
-    assert fitted.search.dbscan_min_samples == (2, 8)
+    fitted_range = fitted.search.range_of
+    assert fitted_range("num_clusters") == fitted_range("gmm_n_components") == fitted_range("spectral_n_clusters") == (4, 9)
+    assert fitted_range("dbscan_min_samples") == (2, 8)
     assert note == "72 tracks: clusters 4–9 instead of 40–100 (about 8+ songs a playlist)"
     _, dbscan_note = fit_to_library(build_options(algorithm="dbscan"), 72)
     assert dbscan_note == "72 tracks: DBSCAN min_samples 2–8 instead of 5–20 (clusters of about 8+ songs)"
@@ -100,7 +101,7 @@ def test_a_big_library_keeps_the_requested_range():
     fitted, note = fit_to_library(opts, 10_000)
     assert fitted == opts and note == "10000 tracks: clusters 40–100 as requested"
     kept, note = fit_to_library(build_options(fit_to_library=False), 72)
-    assert kept.search.num_clusters == (40, 100) and "as requested (fitting turned off)" in note
+    assert kept.search.range_of("num_clusters") == (40, 100) and "as requested (fitting turned off)" in note
 
 
 def test_the_cluster_job_takes_typed_settings_flags_too():

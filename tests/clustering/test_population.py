@@ -20,7 +20,7 @@ from audiomuse_ray.store import tasks as task_store
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CFG = SearchConfig(runs=40, num_clusters=(3, 10), min_songs_per_genre=10)
+CFG = SearchConfig(runs=40, ranges={"num_clusters": (3, 10)}, min_songs_per_genre=10)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_one_and_two_explorers_reach_the_same_quality(corpus_data):
     """One search's best score is not repeatable (explorers size their batches by time and read each
     other's elites): over 8 seeds the serial search's best spread by 1.0 at 40 runs and by 0.27 at 120 here.
     So the mean best of four seeds is compared, at 120 runs, where the means' spread is about 0.1."""
-    cfg = SearchConfig(runs=120, num_clusters=(3, 10), min_songs_per_genre=10)
+    cfg = SearchConfig(runs=120, ranges={"num_clusters": (3, 10)}, min_songs_per_genre=10)
     seeds = range(4)
     ones = [search(corpus_data, cfg, explorers=1, seed=s) for s in seeds]
     twos = [search(corpus_data, cfg, explorers=2, seed=s) for s in seeds]
@@ -52,7 +52,7 @@ def test_cancel_stops_the_explorers_quickly(corpus_data):
     flag = threading.Event()
     threading.Timer(3.0, flag.set).start()
     t0 = time.monotonic()
-    best, status, _ = search(corpus_data, SearchConfig(runs=100_000, num_clusters=(3, 10), min_songs_per_genre=10),
+    best, status, _ = search(corpus_data, SearchConfig(runs=100_000, ranges={"num_clusters": (3, 10)}, min_songs_per_genre=10),
                              explorers=2, seed=1, cancelled=flag.is_set)
     assert status.cancelled and status.runs_done < 100_000 and best is not None
     assert time.monotonic() - t0 < 3.0 + 5.0
@@ -76,7 +76,7 @@ def test_a_dead_explorer_is_replaced_and_its_batch_rerun(corpus_data):
     killer = threading.Thread(target=kill_first_explorer, daemon=True)
     killer.start()
     try:
-        best, status, replaced = search(corpus_data, SearchConfig(runs=150, num_clusters=(3, 10), min_songs_per_genre=10),
+        best, status, replaced = search(corpus_data, SearchConfig(runs=150, ranges={"num_clusters": (3, 10)}, min_songs_per_genre=10),
                                         explorers=2, seed=2, run_id="dead-test")
     finally:
         done.set()
