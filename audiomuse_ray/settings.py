@@ -74,6 +74,7 @@ class Settings:
     chat_timeout_s: float = field(default=10.0, metadata=_opt("AUDIOMUSE_CHAT_TIMEOUT_S", "time limit in seconds for one instant-playlist query"))
     chat_llm_timeout_s: float = field(default=120.0, metadata=_opt("AUDIOMUSE_CHAT_LLM_TIMEOUT_S", "seconds to wait for the language model's answer to an instant-playlist request"))
     hub_tokens: str = field(default="", metadata=_opt("AUDIOMUSE_HUB_TOKENS", "collection-sync hub: name:token,... of the clients allowed to push and pull shared analyses; empty = not a hub", secret=True))
+    timezone: str = field(default="", metadata=_opt("AUDIOMUSE_TIMEZONE", "IANA time zone of the schedules' cron expressions (e.g. Europe/Rome); empty = the machine's"))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -145,6 +146,14 @@ class Settings:
             from audiomuse_ray.collection.tokens import parse_hub_tokens
 
             parse_hub_tokens(self.hub_tokens)  # refuses a malformed list with a sentence that names no token
+        if self.timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigurationError(f"{_label('timezone', self.timezone)} is not an IANA time zone such as "
+                                         "Europe/Rome or UTC.") from None
         if not 0 <= self.port <= 65535:
             raise ConfigurationError(f"{_label('port', self.port)} is not a TCP port (0 to 65535).")
 
