@@ -66,7 +66,7 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
             with gr.Tab("Analysis", id="analysis"):
                 analysis_panel, analysis_errors = analysis_tab(ctx)
             with gr.Tab("Clustering", id="clustering"):
-                cl_panel, cl_plot, cl_found, cl_history, (naming_note, naming) = clustering_tab(ctx)
+                cl_panel, cl_plot, cl_found, cl_history, (cl_load, cl_load_outputs) = clustering_tab(ctx)
             with gr.Tab("Similar songs", id="similar"):
                 similar_tab(ctx)
             with gr.Tab("Song path", id="path"):
@@ -97,7 +97,7 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
         timer.tick(tick, cl_history, poll_outputs, show_progress="hidden", queue=False, api_visibility="private")
         blocks.load(tick, cl_history, poll_outputs, show_progress="hidden", queue=False, api_visibility="private")
         blocks.load(lambda: banner_text(ctx.client), None, banner, show_progress="hidden", api_name="server_state")
-        blocks.load(naming_note, None, naming, show_progress="hidden", api_visibility="private")
+        blocks.load(cl_load, None, cl_load_outputs, show_progress="hidden", api_visibility="private")
         blocks.load(fp_defaults, None, fp_user, show_progress="hidden", api_visibility="private")
         blocks.load(chat_defaults, None, chat_outputs, show_progress="hidden", api_visibility="private")
     return blocks

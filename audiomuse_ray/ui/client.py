@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from audiomuse_ray.clustering import algorithms
+
 
 class ApiError(Exception):
     """A call failed; ``str(exc)`` is a plain sentence for the page, ``status`` the HTTP status (0: no reply)."""
@@ -57,6 +59,22 @@ class ApiClient:
 
     def config(self) -> dict:
         return self.get("/api/config")
+
+    def provider_info(self) -> dict:
+        """What the media provider supports (``GET /api/provider``: name, capabilities, the labels of the
+        history user and secret fields). An older server without the route answers 404: then only the name
+        is known (from ``/api/config``), capabilities are empty and the secret's kind is unknown ("")."""
+        try:
+            return self.get("/api/provider")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+        cfg = self.config()
+        name = str(cfg.get("provider") or "")
+        default = cfg.get("jellyfin_user_id") or cfg.get("emby_user_id") or cfg.get("subsonic_user") or ""
+        return {"name": name, "title": name, "capabilities": {},
+                "history_user": {"user_label": "User", "secret_label": "Token or password", "secret": "",
+                                 "default_user": str(default)}}
 
     # ------------------------------------------------------------------------------ similarity
     def search(self, query: str, limit: int = 20) -> list[dict]:
@@ -123,6 +141,18 @@ class ApiClient:
 
     def start_clustering(self, options: dict) -> dict:
         return self.post("/api/clustering/start", options)
+
+    def clustering_algorithms(self) -> list[dict]:
+        """The clustering algorithms the server offers, in its order (``GET /api/clustering/algorithms``:
+        name, label, parameters). A server older than that route (404) offers the built-in ones: their names
+        and labels from this package's registry."""
+        try:
+            listing = self.get("/api/clustering/algorithms")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return [{"name": a.name, "label": a.label} for a in algorithms.algorithms()]
+        return listing["algorithms"] if isinstance(listing, dict) else listing
 
     # ------------------------------------------------------------------------------ instant playlist (chat)
     def chat_defaults(self) -> dict:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
+from audiomuse_ray.clustering import algorithms
 from audiomuse_ray.ui import plots
+from audiomuse_ray.ui.client import ApiClient, ApiError
 from audiomuse_ray.ui.common import UiContext, ok, reporting
 from audiomuse_ray.ui.tasks import CLUSTERING, TaskPoll, cancel_active, progress_html
 
-ALGORITHMS = [("K-Means", "kmeans"), ("Gaussian mixture", "gmm"), ("DBSCAN", "dbscan"), ("Spectral", "spectral")]
 WEIGHTS = [("diversity", 2.0, "how different the playlists' moods are from each other"),
            ("purity", 1.0, "how much each playlist keeps to its mood"),
            ("other_feature_diversity", 0.0, "diversity of danceable/aggressive/happy/party/relaxed/sad"),
@@ -20,11 +21,20 @@ WEIGHTS = [("diversity", 2.0, "how different the playlists' moods are from each 
            ("calinski_harabasz", 0.0, "between- against within-cluster spread")]
 
 
+def algorithm_choices(client: ApiClient) -> list[tuple[str, str]]:
+    """(label, name) for the algorithm list, as the server offers them (an algorithm the server registers
+    shows up here without a change to the UI)."""
+    return [(a.get("label") or a["name"], a["name"]) for a in client.clustering_algorithms()]
+
+
 def clustering_tab(ctx: UiContext) -> tuple:
+    """The tab's parts that the page polls, and (what to run on page load, its outputs): the naming note and
+    the server's list of algorithms (until it answers, the ones this package registers)."""
     gr.Markdown("Search many clusterings of the library and keep the set of playlists whose moods are pure and "
                 "different from each other; the playlists are written to the media server (`…_automatic`).")
     with gr.Row():
-        algorithm = gr.Dropdown(ALGORITHMS, value="kmeans", label="Algorithm", info="how songs are grouped each run")
+        algorithm = gr.Dropdown([(a.label, a.name) for a in algorithms.algorithms()], value=algorithms.DEFAULT_ALGORITHM,
+                                label="Algorithm", info="how songs are grouped each run", elem_id="clustering-algorithm")
         runs = gr.Number(200, label="Runs", precision=0, minimum=1, info="clusterings to try (more: better, slower)",
                          elem_id="clustering-runs")
         lo = gr.Number(40, label="Clusters from", precision=0, minimum=2, info="fitted to small libraries (8 songs a cluster)")
@@ -68,7 +78,14 @@ def clustering_tab(ctx: UiContext) -> tuple:
         return ("Playlist names: by rule (tag, tempo, mood)." if provider.upper() in ("", "NONE")
                 else f"Playlist names: by the language model ({provider}, set on the server).")
 
-    return panel, plot, found, history, (naming_note, naming)
+    def on_load() -> tuple:
+        try:
+            listed = gr.update(choices=algorithm_choices(ctx.client))
+        except ApiError:  # the banner says why the server does not answer; the list stays as built
+            listed = gr.skip()
+        return naming_note(), listed
+
+    return panel, plot, found, history, (on_load, [naming, algorithm])
 
 
 def score_points(details: dict, polled: list) -> list:
