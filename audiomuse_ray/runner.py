@@ -24,6 +24,8 @@ from audiomuse_ray.tasks import new_task_id
 log = logging.getLogger(__name__)
 JOB_NAMESPACE = "audiomuse-jobs"
 ANALYSIS, CLUSTERING = "analysis", "clustering"
+RADIOS, FINGERPRINT = "alchemy_radio", "sonic_fingerprint"  # audiomuse_ray/schedule/jobs.py runs these
+SCHEDULED_KINDS = (RADIOS, FINGERPRINT)
 
 
 class JobRunner:
@@ -49,6 +51,10 @@ class JobRunner:
                 from audiomuse_ray.clustering.run import run_clustering
 
                 run_clustering(settings, options, task_id=task_id, runner=runner)
+            elif kind in SCHEDULED_KINDS:
+                from audiomuse_ray.schedule.jobs import run_job
+
+                run_job(kind, settings, options, task_id=task_id, runner=runner)
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except Exception:  # the job has already recorded its failure in the task row

@@ -35,3 +35,23 @@ def fingerprint(vectors: np.ndarray, records: list[PlayRecord], now: datetime) -
         raise ValueError("a fingerprint needs at least one played track")
     w = np.array([recency_weight(r.last_played, now) for r in records])
     return (w[:, None] * np.asarray(vectors, np.float64)).sum(axis=0) / w.sum()
+
+
+def fingerprint_playlist(lib, records: list[PlayRecord], n: int, now: datetime) -> list[tuple[int, float]]:
+    """``n`` (row, distance) of a listener's playlist: the played tracks the library holds first (distance
+    0), then the fingerprint's nearest neighbours; empty when none of the played tracks is analysed."""
+    played = [r for r in records if r.item_id in lib.index.row_of]
+    if not played or n <= 0:
+        return []
+    rows = [lib.row(r.item_id) for r in played]
+    target = fingerprint(lib.vectors[rows], played, now)
+    out = [(r, 0.0) for r in dict.fromkeys(rows)][:n]
+    seen = {r for r, _d in out} | set(rows)
+    neighbours, dists = lib.neighbours(target, min(lib.size, n + len(rows) + 20))
+    for r, d in zip(neighbours, dists):
+        if len(out) >= n:
+            break
+        if int(r) not in seen:
+            seen.add(int(r))
+            out.append((int(r), float(d)))
+    return out
