@@ -1,7 +1,9 @@
 """The ``MediaProvider`` protocol every music source implements, and the records it returns.
 
 A provider lists albums and tracks, hands out a local file for a track (downloading it for a remote
-server), writes playlists and, where the server keeps one, reads a user's listening history.
+server), streams a short excerpt of a track (previews), writes playlists and, where the server keeps one,
+reads a user's listening history. What each provider supports is declared where it registers
+(``providers/registry.py``), not found out by comparing names.
 """
 
 from __future__ import annotations
@@ -66,6 +68,15 @@ class UserCredentials:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """A short piece of a track's audio as the provider serves it: ``data`` in the format ``media_type``
+    names (e.g. ``audio/ogg``, ``audio/mpeg``), about the seconds asked for or a little more."""
+
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Health:
     ok: bool
     provider: str
@@ -84,6 +95,10 @@ class MediaProvider(Protocol):
 
     def local_file(self, track: Track) -> AbstractContextManager[Path]:
         """``with provider.local_file(t) as path:`` a readable file, deleted afterwards if downloaded."""
+
+    def open_stream(self, item_id: str, start_s: float | None = None, seconds: float = 30) -> Excerpt:
+        """About ``seconds`` of track ``item_id`` from ``start_s`` (None: where the provider starts previews),
+        never much more: no more than a preview leaves the media server."""
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         """Create playlist ``name`` (replacing one of the same name) and return its provider id. The old one

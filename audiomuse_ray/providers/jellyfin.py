@@ -1,30 +1,51 @@
 """Jellyfin as a media provider, through its documented REST API with an API key (``X-Emby-Token``).
 
 Albums come newest first from ``/Users/{id}/Items?IncludeItemTypes=MusicAlbum&SortBy=DateCreated``;
-files from ``/Items/{id}/Download``; playlists through ``/Playlists``; history from the user's
-``UserData`` (PlayCount, LastPlayedDate).
+files from ``/Items/{id}/Download``; excerpts from ``/Audio/{id}/universal`` (MP3 at 128 kbit/s from
+``StartTimeTicks``); playlists through ``/Playlists``; history from the user's ``UserData`` (PlayCount,
+LastPlayedDate).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from audiomuse_ray.errors import ProviderError, ProviderRequestError, UnknownUser
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials, parse_iso_time,
+    Album, Excerpt, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials, parse_iso_time,
 )
-from audiomuse_ray.providers.http import HttpClient, temporary_download
+from audiomuse_ray.providers.http import STREAM_KBPS, HttpClient, temporary_download
+from audiomuse_ray.providers.registry import Capabilities, HistoryUser, register
 
 PAGE = 500
 TICKS_PER_SECOND = 10_000_000
 
 
+@dataclass(frozen=True)
+class JellyfinConfig:
+    jellyfin_url: str
+    jellyfin_user_id: str
+    jellyfin_token: str = field(repr=False)
+    http_timeout_s: float = 30.0
+    http_retries: int = 3
+
+
+@register("jellyfin", config=JellyfinConfig, title="Jellyfin",
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          history_user=HistoryUser("Jellyfin user name or id", "Jellyfin API token", secret="token",
+                                   default_from="jellyfin_user_id"))
 class JellyfinProvider(SuffixPlaylistCleanup):
     name = "jellyfin"
     server = "Jellyfin"
     env_prefix = "AUDIOMUSE_JELLYFIN"
+
+    @classmethod
+    def from_config(cls, c: JellyfinConfig) -> "JellyfinProvider":
+        return cls(c.jellyfin_url, c.jellyfin_user_id, c.jellyfin_token, timeout_s=c.http_timeout_s,
+                   retries=c.http_retries)
 
     def __init__(self, url: str, user_id: str, token: str, *, timeout_s: float = 30.0, retries: int = 3):
         if not url or not user_id or not token:
@@ -73,6 +94,13 @@ class JellyfinProvider(SuffixPlaylistCleanup):
         suffix = Path(track.path_or_url).suffix or ".audio"
         with temporary_download(self.client, f"Items/{track.item_id}/Download", track.item_id + suffix) as path:
             yield path
+
+    def open_stream(self, item_id: str, start_s: float | None = None, seconds: float = 30) -> Excerpt:
+        """The server's universal audio stream, transcoded to MP3 from ``start_s``, cut after ``seconds``."""
+        params = {"UserId": self.user_id, "Container": "mp3", "AudioCodec": "mp3", "TranscodingContainer": "mp3",
+                  "MaxStreamingBitrate": STREAM_KBPS * 1000, "StartTimeTicks": int((start_s or 0) * TICKS_PER_SECOND)}
+        clip = self.client.excerpt(f"Audio/{item_id}/universal", params, seconds)
+        return self.client.require_audio(clip, "Audio/universal")
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         """The new playlist first, then the old ones of that name: a failed create leaves them in place."""

@@ -25,10 +25,12 @@ from typing import Iterator, Sequence
 
 import mutagen
 
-from audiomuse_ray.errors import ConfigurationError, HistoryUnsupported, ProviderRequestError, UnreadableAudio
+from audiomuse_ray.errors import ConfigurationError, ProviderRequestError, UnknownTrack, UnreadableAudio
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+    Album, Excerpt, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
 )
+from audiomuse_ray.providers.excerpt import ogg_excerpt
+from audiomuse_ray.providers.registry import Capabilities, history_unsupported, register
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,22 @@ class _Index:
     by_id: dict[str, Track]
 
 
+@dataclass(frozen=True)
+class LocalConfig:
+    """The local provider's settings: the folders, nothing of any media server."""
+
+    music_dir: str = ""  # not required here: the provider's own message names --music-dir too
+    playlist_dir: str = ""
+
+
+@register("local", config=LocalConfig, title="A local music folder",
+          capabilities=Capabilities(history=False, artist_ids=False, streaming=True, playlists=True))
 class LocalFolderProvider(SuffixPlaylistCleanup):
     name = "local"
+
+    @classmethod
+    def from_config(cls, config: LocalConfig) -> "LocalFolderProvider":
+        return cls(config.music_dir, config.playlist_dir)
 
     def __init__(self, music_dir: str | Path, playlist_dir: str | Path, *, rescan_interval_s: float = RESCAN_INTERVAL_S):
         if not music_dir:
@@ -246,6 +262,15 @@ class LocalFolderProvider(SuffixPlaylistCleanup):
             raise UnreadableAudio(f"{path} is gone: the music folder changed since it was scanned.")
         yield path
 
+    def open_stream(self, item_id: str, start_s: float | None = None, seconds: float = 30) -> Excerpt:
+        """The file decoded and cut to ``seconds`` of Ogg Vorbis (a third in without ``start_s``)."""
+        try:
+            (track,) = self._lookup([item_id])
+        except ProviderRequestError:
+            raise UnknownTrack(f"Track {item_id!r} is not in the music folder {self.music_dir}.") from None
+        with self.local_file(track) as path:
+            return ogg_excerpt(str(path), seconds, start_s)
+
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         tracks = self._lookup(item_ids)
         self.playlist_dir.mkdir(parents=True, exist_ok=True)
@@ -282,10 +307,7 @@ class LocalFolderProvider(SuffixPlaylistCleanup):
         (self.playlist_dir / (playlist_id + PLAYLIST_EXTENSION)).unlink(missing_ok=True)
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
-        raise HistoryUnsupported(
-            "A local music folder keeps no listening history, so there is nothing to build a sonic "
-            "fingerprint from. Use a Subsonic/Navidrome, Jellyfin or Lyrion provider for that feature."
-        )
+        raise history_unsupported("A local music folder keeps no listening history")
 
     def health(self) -> Health:
         if not self.music_dir.is_dir():

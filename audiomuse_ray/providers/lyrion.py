@@ -1,8 +1,10 @@
 """Lyrion Music Server (formerly Logitech Media Server) as a media provider, through ``/jsonrpc.js``.
 
 Every call is ``slim.request`` with a command list, e.g. ``["albums", 0, 100, "sort:new"]``; results
-come back in ``*_loop`` lists. Files are fetched from ``/music/{track_id}/download``. Lyrion's JSON-RPC
-has no per-user play history, so sonic fingerprints are not available for it.
+come back in ``*_loop`` lists. Files are fetched from ``/music/{track_id}/download``, and excerpts are
+the start of that download (Lyrion has no transcoding stream of its own outside a player, so a preview
+starts at the beginning of the file). Lyrion's JSON-RPC has no per-user play history, so sonic
+fingerprints are not available for it.
 
 ``playlists new`` does not make a second playlist of an existing name, so a playlist is replaced by
 building the new one under a temporary name that keeps the suffix (``~<hex>~<name>``), deleting the old
@@ -13,20 +15,35 @@ from __future__ import annotations
 
 import secrets
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from audiomuse_ray.errors import HistoryUnsupported, ProviderError, ProviderRequestError
+from audiomuse_ray.errors import ProviderError, ProviderRequestError
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+    Album, Excerpt, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
 )
-from audiomuse_ray.providers.http import HttpClient, temporary_download
+from audiomuse_ray.providers.http import HttpClient, file_kbps, temporary_download
+from audiomuse_ray.providers.registry import Capabilities, history_unsupported, register
 
 PAGE = 500
 
 
+@dataclass(frozen=True)
+class LyrionConfig:
+    lyrion_url: str
+    http_timeout_s: float = 30.0
+    http_retries: int = 3
+
+
+@register("lyrion", config=LyrionConfig, title="Lyrion",
+          capabilities=Capabilities(history=False, artist_ids=True, streaming=True, playlists=True))
 class LyrionProvider(SuffixPlaylistCleanup):
     name = "lyrion"
+
+    @classmethod
+    def from_config(cls, c: LyrionConfig) -> "LyrionProvider":
+        return cls(c.lyrion_url, timeout_s=c.http_timeout_s, retries=c.http_retries)
 
     def __init__(self, url: str, *, timeout_s: float = 30.0, retries: int = 3):
         if not url:
@@ -79,6 +96,15 @@ class LyrionProvider(SuffixPlaylistCleanup):
         with temporary_download(self.client, f"music/{track.item_id}/download", track.item_id + suffix) as path:
             yield path
 
+    def open_stream(self, item_id: str, start_s: float | None = None, seconds: float = 30) -> Excerpt:
+        """The file's download cut after ``seconds`` worth of its own bytes (its size and duration from
+        ``titles track_id:``); ``start_s`` cannot be honoured (a byte offset into a compressed file does not
+        play), so it starts at the beginning."""
+        rows = self.request("titles", 0, 1, f"track_id:{item_id}", "tags:dfr").get("titles_loop") or [{}]
+        kbps = file_kbps(rows[0].get("filesize"), rows[0].get("duration"), rows[0].get("bitrate"))
+        clip = self.client.excerpt(f"music/{item_id}/download", None, seconds, kbps=kbps)
+        return self.client.require_audio(clip, "download")
+
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         old = [p.id for p in self.list_playlists() if p.name == name]
         building = f"~{secrets.token_hex(4)}~{name}" if old else name
@@ -103,10 +129,7 @@ class LyrionProvider(SuffixPlaylistCleanup):
         self.request("playlists", "delete", f"playlist_id:{playlist_id}")
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
-        raise HistoryUnsupported(
-            "Lyrion's JSON-RPC API exposes no per-user listening history, so a sonic fingerprint cannot be "
-            "built from it. Use a Subsonic/Navidrome or Jellyfin provider for that feature."
-        )
+        raise history_unsupported("Lyrion's JSON-RPC API exposes no per-user listening history")
 
     def health(self) -> Health:
         try:

@@ -3,31 +3,51 @@
 
 Music libraries are the sections of type ``artist``; albums come from ``/library/sections/{key}/all?type=9``
 newest first, tracks from ``/library/metadata/{album}/children`` and files from their part's ``key``
-(``?download=1``). Playlists are created from a ``server://{machineIdentifier}/...`` URI of the tracks
-(``POST /playlists``), listed with ``/playlists?playlistType=audio`` and deleted by ``ratingKey``. The play
+(``?download=1``); an excerpt is the start of that part (found from ``/library/metadata/{track}``), cut
+by the part's own bit rate. Playlists are created from a ``server://{machineIdentifier}/...`` URI of the
+tracks (``POST /playlists``), listed with ``/playlists?playlistType=audio`` and deleted by ``ratingKey``. The play
 history is the token owner's: tracks sorted by ``viewCount`` with their ``lastViewedAt``; another user's
 fingerprint needs that user's token (``UserCredentials.token``).
 """
 
 from __future__ import annotations
 
+import mimetypes
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from audiomuse_ray.errors import ProviderError, ProviderRequestError
 from audiomuse_ray.providers.base import (
-    Album, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
+    Album, Excerpt, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
 )
-from audiomuse_ray.providers.http import HttpClient, temporary_download
+from audiomuse_ray.providers.http import HttpClient, file_kbps, temporary_download
+from audiomuse_ray.providers.registry import Capabilities, HistoryUser, register
 
 PAGE = 500
 ALBUM_TYPE, TRACK_TYPE = 9, 10
 
 
+@dataclass(frozen=True)
+class PlexConfig:
+    plex_url: str
+    plex_token: str = field(repr=False)
+    http_timeout_s: float = 30.0
+    http_retries: int = 3
+
+
+@register("plex", config=PlexConfig, title="Plex",
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          # the history is the token owner's: another user is named by their own token, not a name
+          history_user=HistoryUser("", "Plex token of the listening user", secret="token"))
 class PlexProvider(SuffixPlaylistCleanup):
     name = "plex"
+
+    @classmethod
+    def from_config(cls, c: PlexConfig) -> "PlexProvider":
+        return cls(c.plex_url, c.plex_token, timeout_s=c.http_timeout_s, retries=c.http_retries)
 
     def __init__(self, url: str, token: str, *, timeout_s: float = 30.0, retries: int = 3):
         if not url or not token:
@@ -88,6 +108,22 @@ class PlexProvider(SuffixPlaylistCleanup):
         suffix = Path(part).suffix or ".audio"
         with temporary_download(self.client, part, track.item_id + suffix, params={"download": 1}) as path:
             yield path
+
+    def open_stream(self, item_id: str, start_s: float | None = None, seconds: float = 30) -> Excerpt:
+        """The start of the track's media part, cut after ``seconds`` worth of its own bytes (the part's size
+        and duration); ``start_s`` cannot be honoured by a byte cut (a compressed file does not play from
+        the middle)."""
+        items = self._container(f"library/metadata/{item_id}").get("Metadata") or []
+        media, part = next(((m, p) for t in items[:1] for m in t.get("Media") or [] for p in m.get("Part") or []
+                            if p.get("key")), ({}, {}))
+        if not part:
+            raise ProviderRequestError(f"Plex at {self.client.base_url} lists no media part for track {item_id}.")
+        duration_ms = part.get("duration")
+        kbps = file_kbps(part.get("size"), duration_ms / 1000 if isinstance(duration_ms, (int, float)) else None,
+                         media.get("bitrate"))
+        guessed = mimetypes.guess_type(part["key"])[0] or "audio/mpeg"
+        clip = self.client.excerpt(part["key"], {"download": 1}, seconds, kbps=kbps, fallback_type=guessed)
+        return self.client.require_audio(clip, "a media part")
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
         """The new playlist first, then the old ones of that name: a failed create leaves them in place."""

@@ -1,9 +1,11 @@
 """Loopback fakes of Jellyfin, Lyrion and a Subsonic-API server that answer in their documented formats,
 serving a real library.
 
-Only for tests: Jellyfin and Lyrion cannot run here (supysonic can: tests/providers/test_subsonic.py uses
+Only for tests: Jellyfin, Emby, Plex and Lyrion cannot run here (supysonic can: tests/providers/test_subsonic.py uses
 the real one; ``FakeSubsonic`` is for what it cannot show, e.g. many threads or a failure on demand). The
-library comes from a local folder scan, so downloads return real audio bytes. ``fail_creates_from = N``
+library comes from a local folder scan, so downloads return real audio bytes, and the transcoding
+streams (Jellyfin's and Emby's ``Audio/{id}/universal``, Subsonic's ``stream``) real MP3 made by ffmpeg.
+``fail_creates_from = N``
 makes the Nth playlist creation (counting from 1) and every later one answer HTTP 500.
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from audiomuse_ray.providers.base import Album, Track
+from tests.fakes.audio import audio_file, mp3_stream
 from tests.fakes.loopback import LoopbackServer, Request, Response
 
 
@@ -53,6 +56,7 @@ class FakeJellyfin(LoopbackServer):
         self.route("POST", "/Playlists", self._guard(self.create_playlist))
         self.route("DELETE", "/Items/", self._guard(self.delete_item), prefix=True)
         self.route("GET", "/Items/", self._guard(self.download), prefix=True)
+        self.route("GET", "/Audio/", self._guard(self.universal), prefix=True)
         self.route("GET", "/System/Info", self._guard(lambda r: Response(200, {"ServerName": "fake", "Version": "10.10.0"})))
 
     def _guard(self, fn):
@@ -109,6 +113,15 @@ class FakeJellyfin(LoopbackServer):
         if track is None or not req.path.endswith("/Download"):
             return Response(404, b"")
         return Response(200, Path(track.path_or_url).read_bytes())
+
+    def universal(self, req: Request) -> Response:
+        """``/Audio/{id}/universal``: MP3 from ``StartTimeTicks`` at ``MaxStreamingBitrate``."""
+        parts = req.path.split("/")
+        track = self.library.track(parts[-2]) if parts[-1] == "universal" else None
+        if track is None or req.arg("UserId") not in {self.user_id, *self.users.values()}:
+            return Response(404, b"")
+        start = int(req.arg("StartTimeTicks", "0")) / 10_000_000
+        return mp3_stream(track.path_or_url, start, int(req.arg("MaxStreamingBitrate", "128000")) // 1000)
 
 
 class FakeEmby(FakeJellyfin):
@@ -174,7 +187,9 @@ class FakePlex(LoopbackServer):
     def _track(self, t: Track, album: Album) -> dict:
         row = {"ratingKey": t.item_id, "title": t.title, "parentTitle": t.album, "grandparentTitle": album.artist,
                "grandparentRatingKey": t.artist_id, "index": t.track_number, "duration": int((t.duration or 0) * 1000),
-               "Media": [{"Part": [{"key": f"/library/parts/{self.keys[t.item_id]}/1700000000/file{Path(t.path_or_url).suffix}"}]}]}
+               "Media": [{"bitrate": 128, "Part": [{
+                   "key": f"/library/parts/{self.keys[t.item_id]}/1700000000/file{Path(t.path_or_url).suffix}",
+                   "size": Path(t.path_or_url).stat().st_size, "duration": int((t.duration or 0) * 1000)}]}]}
         if t.artist != album.artist:
             row["originalTitle"] = t.artist
         plays = self.library.plays.get(t.item_id)
@@ -198,18 +213,21 @@ class FakePlex(LoopbackServer):
         return self._mc(Metadata=page, totalSize=len(rows), offset=start)
 
     def children(self, req: Request) -> Response:
-        album_id = req.path.split("/")[3]
-        album = next((a for a in self.library.albums if a.id == album_id), None)
-        if album is None or not req.path.endswith("/children"):
+        """``/library/metadata/{album}/children``, or one track's ``/library/metadata/{track}``."""
+        key, whole = req.path.split("/")[3], req.path.endswith("/children")
+        album = next((a for a in self.library.albums if (a.id == key if whole else any(
+            t.item_id == key for t in self.library.tracks.get(a.id, [])))), None)
+        if album is None:
             return Response(404, b"")
-        return self._mc(Metadata=[self._track(t, album) for t in self.library.tracks.get(album_id, [])])
+        tracks = self.library.tracks.get(album.id, [])
+        return self._mc(Metadata=[self._track(t, album) for t in tracks if whole or t.item_id == key])
 
     def part(self, req: Request) -> Response:
         key = req.path.split("/")[3]
         track = next((t for ts in self.library.tracks.values() for t in ts if self.keys[t.item_id] == key), None)
         if track is None or req.arg("download") != "1":
             return Response(404, b"")
-        return Response(200, Path(track.path_or_url).read_bytes())
+        return audio_file(track.path_or_url)
 
     def create_playlist(self, req: Request) -> Response:
         uri = req.arg("uri") or ""
@@ -253,6 +271,10 @@ class FakeLyrion(LoopbackServer):
                      "tracknum": str(t.track_number or ""), "url": "file://" + t.path_or_url,
                      **({"artist_id": t.artist_id} if "s" in args.get("tags", "") else {})}
                     for t in self.library.tracks.get(args.get("album_id", ""), [])]
+            if "track_id" in args:  # one track, with its file's size and bit rate when tags f and r ask for them
+                t = self.library.track(args["track_id"])
+                rows = [{"id": t.item_id, "duration": t.duration, "filesize": Path(t.path_or_url).stat().st_size,
+                         "bitrate": "128kbps VBR"}] if t else []
             result = self._page(rows, cmd, "titles_loop")
         elif name == "playlists" and cmd[1] == "new":
             self.creates += 1
@@ -289,7 +311,7 @@ class FakeLyrion(LoopbackServer):
 
     def download(self, req: Request) -> Response:
         track = self.library.track(req.path.split("/")[2])
-        return Response(200, Path(track.path_or_url).read_bytes()) if track else Response(404, b"")
+        return audio_file(track.path_or_url) if track else Response(404, b"")
 
 
 class FakeSubsonic(LoopbackServer):
@@ -369,6 +391,23 @@ class FakeSubsonic(LoopbackServer):
         with self.lock:
             gone = self.playlists.pop(req.arg("id", ""), None)
         return self._reply() if gone else self._reply(error=(70, "Playlist not found"))
+
+    def do_getSong(self, req: Request) -> Response:
+        t = self.library.track(req.arg("id", ""))
+        if t is None:
+            return self._reply(error=(70, "Song not found"))
+        return self._reply(song={"id": t.item_id, "title": t.title, "duration": int(t.duration or 0),
+                                 "size": Path(t.path_or_url).stat().st_size})
+
+    def do_stream(self, req: Request) -> Response:
+        """MP3 from ``timeOffset`` at ``maxBitRate`` when ``format=mp3`` is asked, else the file itself."""
+        track = self.library.track(req.arg("id", ""))
+        if track is None:
+            return self._reply(error=(70, "Song not found"))
+        if req.arg("format") == "mp3":
+            offset, kbps = float(req.arg("timeOffset", "0")), int(req.arg("maxBitRate", "128"))
+            return mp3_stream(track.path_or_url, offset, kbps)
+        return audio_file(track.path_or_url)
 
     def do_download(self, req: Request) -> Response:
         track = self.library.track(req.arg("id", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import subprocess
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from audiomuse_ray.errors import ProviderAuthError, ProviderUnavailable
+from audiomuse_ray.errors import ProviderAuthError, ProviderRequestError, ProviderUnavailable
 from audiomuse_ray.providers.subsonic import SubsonicProvider
 from tests.conftest import free_port
 from tests.fakes.loopback import LoopbackServer, Response
@@ -119,3 +120,31 @@ def test_a_down_subsonic_server_is_unavailable():
     with pytest.raises(ProviderUnavailable, match="AUDIOMUSE_SUBSONIC_URL"):
         p.list_albums()
     assert not p.health().ok
+
+
+
+def test_a_preview_streams_from_supysonic(supysonic, corpus):
+    """The real server refuses ``timeOffset`` for audio and has no transcoder configured: the provider falls
+    back to the file ``raw``, cut by the file's own bit rate, which still plays about the seconds asked."""
+    import av
+
+    from audiomuse_ray.providers.http import stream_cap
+
+    p = SubsonicProvider(supysonic, "admin", "secret", retries=0)
+    tracks = [t for a in p.list_albums() for t in p.list_tracks(a)]
+    for suffix in (".mp3", ".flac", ".ogg"):
+        track = next(t for t in tracks if t.path_or_url.endswith(suffix))
+        clip = p.open_stream(track.item_id, 3, 5)
+        original = (corpus / "library" / track.path_or_url).read_bytes()  # supysonic's paths: within the folder
+        assert clip.media_type.startswith("audio/") and original.startswith(clip.data), suffix
+        assert stream_cap(5) < len(clip.data) or suffix != ".flac"  # sized by the lossless file's rate, not 128k
+        with av.open(io.BytesIO(clip.data)) as container:
+            seconds = 0.0
+            try:
+                for frame in container.decode(container.streams.audio[0]):
+                    seconds += frame.samples / frame.sample_rate
+            except av.error.FFmpegError:
+                pass  # the cut's last, partial frame
+        assert 4 <= seconds <= 10, suffix
+    with pytest.raises(ProviderRequestError, match="not found"):
+        p.open_stream("0" * 8 + "-0000-4000-8000-" + "0" * 12, None, 5)
