@@ -60,6 +60,22 @@ class ApiClient:
     def config(self) -> dict:
         return self.get("/api/config")
 
+    def provider_info(self) -> dict:
+        """What the media provider supports (``GET /api/provider``: name, capabilities, the labels of the
+        history user and secret fields). An older server without the route answers 404: then only the name
+        is known (from ``/api/config``), capabilities are empty and the secret's kind is unknown ("")."""
+        try:
+            return self.get("/api/provider")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+        cfg = self.config()
+        name = str(cfg.get("provider") or "")
+        default = cfg.get("jellyfin_user_id") or cfg.get("emby_user_id") or cfg.get("subsonic_user") or ""
+        return {"name": name, "title": name, "capabilities": {},
+                "history_user": {"user_label": "User", "secret_label": "Token or password", "secret": "",
+                                 "default_user": str(default)}}
+
     # ------------------------------------------------------------------------------ similarity
     def search(self, query: str, limit: int = 20) -> list[dict]:
         return self.get("/api/search_tracks", search_query=query, start=0, end=limit)
