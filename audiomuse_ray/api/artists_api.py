@@ -6,11 +6,9 @@ Navidrome plugin sends its id as ``artist``) or a name (case- and accent-insensi
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from audiomuse_ray.api.holder import Snapshot
-from audiomuse_ray.api.params import BadRequest, flag, integer, text
-from audiomuse_ray.errors import IndexNotBuilt, UnknownArtist
+from audiomuse_ray.api.similarity_api import clamp
+from audiomuse_ray.errors import BadRequest, IndexNotBuilt, UnknownArtist
 from audiomuse_ray.similarity.artists import ArtistIndex, ArtistProfile, ComponentMatch, SimilarArtist
 
 MAX_ARTISTS = 500
@@ -22,8 +20,8 @@ def _index(snap: Snapshot) -> ArtistIndex:
     return snap.artists
 
 
-def _keys(p: Mapping[str, Any]) -> list[str]:
-    keys = [k for k in (text(p, "artist_id"), text(p, "artist")) if k]
+def _keys(artist_id: str | None, artist: str | None) -> list[str]:
+    keys = [k.strip() for k in (artist_id or "", artist or "") if k.strip()]
     if not keys:
         raise BadRequest("Missing 'artist' or 'artist_id' parameter")
     return keys
@@ -39,21 +37,20 @@ def find_artist(artists: ArtistIndex, keys: list[str]) -> ArtistProfile:
     return artists.find(keys[-1])
 
 
-def similar_artists(snap: Snapshot, p: Mapping[str, Any]) -> list[dict]:
+def similar_artists(snap: Snapshot, artist_id: str | None = None, artist: str | None = None, n: int | None = 10,
+                    ef_search: int | None = None, include_component_matches: bool | None = False) -> list[dict]:
     artists = _index(snap)
-    keys = _keys(p)
-    n = integer(p, "n", 10, lo=1, hi=MAX_ARTISTS)
-    ef_search = integer(p, "ef_search", None, lo=1, hi=10_000)
-    with_matches = flag(p, "include_component_matches", False)
-    artist = find_artist(artists, keys)
-    found = artists.similar(artist, n, ef_search, with_matches)
+    keys = _keys(artist_id, artist)
+    with_matches = bool(include_component_matches)
+    found_artist = find_artist(artists, keys)
+    found = artists.similar(found_artist, clamp(n, 10, 1, MAX_ARTISTS), clamp(ef_search, None, 1, 10_000), with_matches)
     if not found:
         raise UnknownArtist(f"Artist '{keys[0]}' not found in index or no similar artists found.")
-    return [_similar_row(artist, s, with_matches) for s in found]
+    return [_similar_row(found_artist, s, with_matches) for s in found]
 
 
 def _similar_row(query: ArtistProfile, s: SimilarArtist, with_matches: bool) -> dict:
-    row = {"artist": s.profile.name, "artist_id": s.profile.artist_id or None,
+    row = {"artist": s.profile.name, "artist_id": s.profile.artist_id or s.profile.name,  # never null: clients key on it
            "divergence": round(s.distance, 6), "distance": round(s.distance, 6)}
     if with_matches:
         row["component_matches"] = [_match_row(m) for m in s.matches]
@@ -74,13 +71,13 @@ def _match_row(m: ComponentMatch) -> dict:
             "artist2_representative_songs": songs(m.artist2_songs)}
 
 
-def artist_tracks(snap: Snapshot, p: Mapping[str, Any]) -> list[dict]:
+def artist_tracks(snap: Snapshot, artist_id: str | None = None, artist: str | None = None) -> list[dict]:
     """Its tracks by title; an artist nobody analysed has none (AudioMuse-AI answers [] too)."""
     artists = _index(snap)
     try:
-        artist = find_artist(artists, _keys(p))
+        found = find_artist(artists, _keys(artist_id, artist))
     except UnknownArtist:
         return []
     lib = snap.library
     return [{"item_id": lib.meta[r].item_id, "title": lib.meta[r].title, "author": lib.meta[r].author}
-            for r in artists.tracks(artist)]
+            for r in artists.tracks(found)]

@@ -7,7 +7,7 @@ ignored: keys are server settings only (see ``chat.service``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from audiomuse_ray.chat import service
 from audiomuse_ray.chat.execute import ChatSong
@@ -45,21 +45,14 @@ def config_defaults(settings: Settings) -> dict[str, Any]:
     }
 
 
-def parse_chat_request(body: Mapping[str, Any]) -> ChatRequest:
-    user_input = body.get("userInput")
+def chat_request(user_input: str | None, ai_provider: str | None = None, ai_model: str | None = None,
+                 ollama_server_url: str | None = None, openai_server_url: str | None = None) -> ChatRequest:
+    """AudioMuse-AI's request fields as a ``ChatRequest``; a missing ``userInput`` is its 400."""
     if not isinstance(user_input, str) or not user_input.strip():
         raise BadRequest("Missing userInput in request")
-
-    def text(name: str) -> str:
-        value = body.get(name)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise BadRequest(f"'{name}' must be text.")
-        return value.strip()
-
-    return ChatRequest(user_input=user_input.strip(), provider=text("ai_provider"), model=text("ai_model"),
-                       ollama_url=text("ollama_server_url"), openai_url=text("openai_server_url"))
+    return ChatRequest(user_input=user_input.strip(), provider=(ai_provider or "").strip(),
+                       model=(ai_model or "").strip(), ollama_url=(ollama_server_url or "").strip(),
+                       openai_url=(openai_server_url or "").strip())
 
 
 def song_json(song: ChatSong) -> dict[str, Any]:
@@ -81,23 +74,21 @@ def result_json(result: ChatResult) -> dict[str, Any]:
     }}
 
 
-def chat_playlist(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Blocking (a model call, a query): call it off the event loop."""
-    result = service.instant_playlist(settings, store, parse_chat_request(body))
-    return result.http_status, result_json(result)
+def chat_playlist(settings: Settings, store: Store, request: ChatRequest) -> ChatResult:
+    """Blocking (a model call, a query): call it off the event loop. The reply's status is the result's
+    (a model that failed is a 502 in the same shape)."""
+    return service.instant_playlist(settings, store, request)
 
 
-def create_playlist(store: Store, provider: MediaProvider, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+def create_playlist(store: Store, provider: MediaProvider, name: Any, item_ids: Any) -> dict[str, Any]:
     """``{playlist_name, item_ids}`` -> the playlist ``<name>_instant`` on the media server. Blocking."""
-    name = body.get("playlist_name")
-    ids = body.get("item_ids")
     try:
-        if name is None or ids is None:
+        if name is None or item_ids is None:
             raise BadRequest("Missing playlist_name or item_ids in request")
-        if not isinstance(ids, list) or not all(isinstance(i, (str, int)) for i in ids):
+        if not isinstance(item_ids, list) or not all(isinstance(i, (str, int)) for i in item_ids):
             raise BadRequest("'item_ids' must be a list of item ids.")
-        full, playlist_id = service.create_instant_playlist(store, provider, str(name), [str(i) for i in ids])
+        full, playlist_id = service.create_instant_playlist(store, provider, str(name), [str(i) for i in item_ids])
     except BadRequest as exc:
-        return 400, {"message": f"Error: {exc}", "error": str(exc)}
-    return 200, {"message": f"Successfully created playlist '{full}' on the media server with ID: {playlist_id}",
-                 "playlist_name": full, "playlist_id": playlist_id}
+        raise BadRequest(str(exc), reply={"message": f"Error: {exc}"}) from None
+    return {"message": f"Successfully created playlist '{full}' on the media server with ID: {playlist_id}",
+            "playlist_name": full, "playlist_id": playlist_id}

@@ -1,20 +1,19 @@
-"""The similarity routes' logic: parameters in (AudioMuse-AI's names), JSON-ready bodies out.
+"""The similarity use cases: typed arguments in (parsed by the HTTP edge or the CLI), JSON-ready bodies out.
 
-Each function takes the holder's snapshot and a parameter mapping, calls one core function and shapes
-the result exactly as the AudioMuse-AI plugins read it. Errors are raised as types; the HTTP layer maps
-them to status codes.
+Each function takes the holder's snapshot, calls one core function and shapes the result exactly as the
+AudioMuse-AI plugins read it. Counts are clamped to their documented bounds (AudioMuse-AI's clients send
+large ones); every other problem is raised as a typed error that carries its HTTP status.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
 
 import numpy as np
 
 from audiomuse_ray.api.holder import Snapshot
-from audiomuse_ray.api.params import BadRequest, flag, integer, number, text
-from audiomuse_ray.errors import IndexNotBuilt, UnknownTrack
+from audiomuse_ray.errors import BadRequest, IndexNotBuilt, UnknownTrack
 from audiomuse_ray.providers.base import MediaProvider, UserCredentials
 from audiomuse_ray.similarity import alchemy as alchemy_core
 from audiomuse_ray.similarity.artists import ArtistProfile
@@ -25,96 +24,114 @@ from audiomuse_ray.similarity.projection import PERCENTS, project_pca
 from audiomuse_ray.similarity.similar import SimilarOptions, farthest, similar_tracks
 
 
-def search(snap: Snapshot, p: Mapping[str, Any]) -> list[dict]:
-    query = text(p, "search_query") or f"{text(p, 'artist')} {text(p, 'title')}".strip()
-    start = integer(p, "start", 0, lo=0)
-    end = integer(p, "end", None)
-    return [m.row() for m in snap.search.search(query, start, end)]
+def clamp(value: int | None, default: int | None, lo: int, hi: int | None = None) -> int | None:
+    """``value`` within ``[lo, hi]``; None means ``default``."""
+    if value is None:
+        return default
+    value = max(lo, value)
+    return min(hi, value) if hi is not None else value
 
 
-def resolve(lib: Library, p: Mapping[str, Any], id_name: str = "item_id") -> int:
+@dataclass(frozen=True)
+class SongRef:
+    """A song named by its id, or by title and artist (the Jellyfin plugin's form)."""
+
+    item_id: str = ""
+    title: str = ""
+    artist: str = ""
+
+
+@dataclass(frozen=True)
+class AlchemyItem:
+    """One ingredient of a mix: a song or an artist (by id or name), added or subtracted."""
+
+    id: str
+    kind: str = "song"  # "song" or "artist"
+    subtract: bool = False
+
+
+def search(snap: Snapshot, query: str, start: int | None = None, end: int | None = None) -> list[dict]:
+    return [m.row() for m in snap.search.search(query.strip(), clamp(start, 0, 0), end)]
+
+
+def resolve(lib: Library, ref: SongRef) -> int:
     """A library row from ``item_id``, or from ``title`` + ``artist`` (exact, then containment)."""
-    item_id = text(p, id_name)
-    if item_id:
-        return lib.row(item_id)
-    title, artist = normalise(text(p, "title")), normalise(text(p, "artist"))
+    if ref.item_id:
+        return lib.row(ref.item_id)
+    title, artist = normalise(ref.title), normalise(ref.artist)
     if not (title and artist):
         raise BadRequest("Request must include either 'item_id' or both 'title' and 'artist'.")
     exact = [i for i, m in enumerate(lib.meta) if normalise(m.title) == title and normalise(m.author) == artist]
     loose = [i for i, m in enumerate(lib.meta) if title in normalise(m.title) and artist in normalise(m.author)]
     if exact or loose:
         return (exact or loose)[0]
-    raise UnknownTrack(f"Track '{text(p, 'title')}' by '{text(p, 'artist')}' not found in the database.")
+    raise UnknownTrack(f"Track '{ref.title}' by '{ref.artist}' not found in the database.")
 
 
-def similar(snap: Snapshot, p: Mapping[str, Any]) -> list[dict]:
+def similar(snap: Snapshot, ref: SongRef, n: int | None = 10, eliminate_duplicates: bool | None = True,
+            mood_similarity: bool | None = False, radius_similarity: bool | None = True) -> list[dict]:
     lib = snap.library
-    seed = resolve(lib, p)
+    seed = resolve(lib, ref)
     options = SimilarOptions(
-        n=integer(p, "n", 10, lo=1, hi=1000),
-        eliminate_duplicates=flag(p, "eliminate_duplicates", True),
-        mood_similarity=flag(p, "mood_similarity", False),
-        radius_similarity=flag(p, "radius_similarity", True),
+        n=clamp(n, 10, 1, 1000),
+        eliminate_duplicates=True if eliminate_duplicates is None else eliminate_duplicates,
+        mood_similarity=bool(mood_similarity),
+        radius_similarity=True if radius_similarity is None else radius_similarity,
     )
     return [{**lib.meta[r].row(), "distance": float(d)} for r, d in similar_tracks(lib, seed, options)]
 
 
-def track(snap: Snapshot, p: Mapping[str, Any]) -> dict:
-    if not text(p, "item_id"):
+def track(snap: Snapshot, item_id: str) -> dict:
+    if not item_id:
         raise BadRequest("Missing 'item_id'.")
-    return snap.library.meta[snap.library.row(text(p, "item_id"))].row()
+    return snap.library.meta[snap.library.row(item_id)].row()
 
 
-def max_distance(snap: Snapshot, p: Mapping[str, Any]) -> dict:
+def max_distance(snap: Snapshot, item_id: str) -> dict:
     """How far the farthest track is from ``item_id`` (plugins scale similar-track distances by it)."""
-    if not text(p, "item_id"):
+    if not item_id:
         raise BadRequest("Missing 'item_id' parameter.")
     lib = snap.library
-    far, dist = farthest(lib, lib.row(text(p, "item_id")))
+    far, dist = farthest(lib, lib.row(item_id))
     return {"max_distance": dist, "farthest_item_id": lib.meta[far].item_id}
 
 
-def path(snap: Snapshot, p: Mapping[str, Any], metric: str = ANGULAR) -> dict:
+def path(snap: Snapshot, start_id: str, end_id: str, max_steps: int | None = 25, metric: str = ANGULAR) -> dict:
     lib = snap.library
-    start_id, end_id = text(p, "start_song_id"), text(p, "end_song_id")
     if not start_id or not end_id:
         raise BadRequest("Both a start and end song must be provided.")
     if start_id == end_id:
         raise BadRequest("Start and end songs cannot be the same.")
-    max_steps = integer(p, "max_steps", 25, lo=2, hi=200)
-    result = find_path(lib, lib.row(start_id), lib.row(end_id), PathOptions(max_steps=max_steps, metric=metric))
+    options = PathOptions(max_steps=clamp(max_steps, 25, 2, 200), metric=metric)
+    result = find_path(lib, lib.row(start_id), lib.row(end_id), options)
     rows = [{**lib.meta[r].row(), "embedding_vector": [round(float(x), 6) for x in lib.vectors[r]]} for r in result.rows]
     return {"path": rows, "total_distance": result.total_distance}
 
 
-def alchemy(snap: Snapshot, body: Mapping[str, Any], metric: str = ANGULAR, seed: int | None = None) -> dict:
+def alchemy(snap: Snapshot, items: list[AlchemyItem], n: int | None = None, temperature: float | None = None,
+            subtract_distance: float | None = None, seed: int | None = None, metric: str = ANGULAR) -> dict:
     lib = snap.library
-    items = body.get("items") if isinstance(body, Mapping) else None
-    if not isinstance(items, list):
-        raise BadRequest("Invalid request")
     add, sub = [], []
     add_artists: list[ArtistProfile] = []
     sub_artists: list[ArtistProfile] = []
     for item in items:
-        kind = str(item.get("type", "song")).lower() if isinstance(item, Mapping) else ""
-        if kind not in ("song", "artist"):
+        if item.kind not in ("song", "artist"):
             raise BadRequest("Invalid request: items must be of type 'song' or 'artist'.")
-        subtract = str(item.get("op", "ADD")).upper() == "SUBTRACT"
-        if kind == "artist":
+        if item.kind == "artist":
             if snap.artists is None:
                 raise IndexNotBuilt("The artist index is not built yet: run the analysis first.")
-            (sub_artists if subtract else add_artists).append(snap.artists.find(str(item.get("id", ""))))
+            (sub_artists if item.subtract else add_artists).append(snap.artists.find(item.id))
         else:
-            (sub if subtract else add).append(lib.row(str(item.get("id", ""))))
+            (sub if item.subtract else add).append(lib.row(item.id))
     if not add and not add_artists:
         raise BadRequest("Invalid request")
-    n = integer(body, "n", alchemy_core.DEFAULT_N, lo=1, hi=alchemy_core.MAX_N)
-    temperature = number(body, "temperature", 1.0)
-    subtract_distance = number(body, "subtract_distance", None, lo=0.0)
-    rng = np.random.default_rng(integer(body, "seed", seed, lo=0))
-    res = alchemy_core.alchemy(lib, add, sub, n=n, temperature=temperature, subtract_distance=subtract_distance,
-                               metric=metric, rng=rng, add_anchors=_anchors(add_artists),
-                               subtract_anchors=_anchors(sub_artists))
+    if subtract_distance is not None and subtract_distance < 0:
+        raise BadRequest(f"Parameter 'subtract_distance' must be at least 0; got {subtract_distance:g}.")
+    rng = np.random.default_rng(clamp(seed, None, 0))
+    res = alchemy_core.alchemy(lib, add, sub, n=clamp(n, alchemy_core.DEFAULT_N, 1, alchemy_core.MAX_N),
+                               temperature=1.0 if temperature is None else temperature,
+                               subtract_distance=subtract_distance, metric=metric, rng=rng,
+                               add_anchors=_anchors(add_artists), subtract_anchors=_anchors(sub_artists))
     artist_rows = [r for a in add_artists + sub_artists for r in a.rows]
     coords, method = _coords_for(lib, [r for r, _ in res.results] + [r for r, _ in res.filtered_out] + add + sub
                                  + artist_rows)
@@ -166,15 +183,10 @@ def _coords_for(lib: Library, rows: list[int]) -> tuple[dict[int, list[float]], 
     return {r: [round(float(x), 4) for x in pts[i]] for i, r in enumerate(unique)}, "pca"
 
 
-def sonic_fingerprint(snap: Snapshot, p: Mapping[str, Any], provider: MediaProvider,
+def sonic_fingerprint(snap: Snapshot, provider: MediaProvider, creds: UserCredentials, n: int | None = None,
                       now: datetime | None = None) -> list[dict]:
     lib = snap.library
-    total = integer(p, "n", DEFAULT_NEIGHBOURS, lo=1, hi=1000)
-    creds = UserCredentials(
-        user=text(p, "jellyfin_user_identifier") or text(p, "navidrome_user") or text(p, "user"),
-        token=text(p, "jellyfin_token"),
-        password=text(p, "navidrome_password") or text(p, "password"),
-    )
+    total = clamp(n, DEFAULT_NEIGHBOURS, 1, 1000)
     records = [r for r in provider.top_played(creds, limit=TOP_N_SONGS) if r.item_id in lib.index.row_of]
     if not records:
         return []
@@ -193,16 +205,15 @@ def sonic_fingerprint(snap: Snapshot, p: Mapping[str, Any], provider: MediaProvi
     return out
 
 
-def map_bucket(snap: Snapshot, p: Mapping[str, Any]) -> bytes:
-    """The gzipped JSON of one percent bucket (``percent``/``p``, or legacy ``n`` as a count)."""
-    raw = text(p, "percent") or text(p, "p")
-    if raw:
+def map_bucket(snap: Snapshot, percent: str | None = None, n: int | None = None) -> bytes:
+    """The gzipped JSON of one percent bucket (``percent``, or legacy ``n`` as a count); default 25 %."""
+    if percent:
         try:
-            pct = number({"percent": raw.rstrip("%")}, "percent", None)
-        except BadRequest:
-            raise BadRequest("Parameter 'percent' must be 25, 50, 75 or 100.") from None
-    elif text(p, "n"):
-        ratio = integer(p, "n", 0, lo=0) / max(1, snap.library.size)
+            pct = float(percent.strip().rstrip("%"))
+        except ValueError:
+            pct = -1.0
+    elif n is not None:
+        ratio = max(0, n) / max(1, snap.library.size)
         pct = next(q for q in PERCENTS if ratio <= q / 100 or q == 100)
     else:
         pct = 25

@@ -17,13 +17,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from audiomuse_ray.api import guard as api_guard
 from audiomuse_ray.chat import keywords
 from audiomuse_ray.chat.execute import ChatSong, run_query
 from audiomuse_ray.chat.sql_guard import GuardedQuery, guard_sql
 from audiomuse_ray.chat.prompt import build_prompt, build_retry_prompt
 from audiomuse_ray.errors import BadRequest, ConfigurationError, LLMError, QueryFailed, UnsafeQuery
 from audiomuse_ray.llm.client import DEFAULT_MODELS, DEFAULT_URLS, LLMConfig, check_model_name, complete
+from audiomuse_ray.netaddr import is_loopback
 from audiomuse_ray.providers.base import MediaProvider
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
@@ -75,7 +75,7 @@ class ChatResult:
 def url_overrides_allowed(settings: Settings) -> bool:
     """A caller may point this server at another model URL only when callers are authenticated (token) or
     only this machine can call (loopback bind)."""
-    return bool(settings.api_token) or api_guard.is_loopback(settings.host)
+    return bool(settings.api_token) or is_loopback(settings.host)
 
 
 def llm_config(settings: Settings, req: ChatRequest, provider: str, *, overrides_allowed: bool) -> LLMConfig:

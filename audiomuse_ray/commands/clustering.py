@@ -93,7 +93,7 @@ def _playlists_setup(p: argparse.ArgumentParser) -> None:
 
 @command("playlists", "list the playlists audiomuse-ray created, with their songs", _playlists_setup)
 def playlists_cmd(settings: Settings, args: argparse.Namespace) -> int:
-    from audiomuse_ray.api.tasks_api import list_playlists
+    from audiomuse_ray.api.playlists_api import list_playlists
     from audiomuse_ray.store import open_store
 
     listing = list_playlists(open_store(settings.database_url))

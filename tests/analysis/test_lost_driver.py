@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from audiomuse_ray.api import tasks_api
+from audiomuse_ray.api import jobs_api
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tasks as task_store
@@ -92,8 +92,8 @@ def test_a_sigkilled_cli_driver_is_failed_and_a_new_run_skips_its_albums(ray_clu
     rec = wait_for(reaped, STALE_S + 10, "the lost task to be failed")
     assert rec.status == task_store.FAILURE and "driver lost" in rec.details["error"]
     assert time.monotonic() - killed_at <= STALE_S + 10
-    code, body = tasks_api.status(store, task.task_id, settings.task_stale_s)
-    assert body["state"] == "FAILURE" and tasks_api.active_task(store, settings.task_stale_s) == {}
+    body = jobs_api.status(store, task.task_id, settings.task_stale_s)
+    assert body["state"] == "FAILURE" and jobs_api.active_task(store, settings.task_stale_s) == {}
     finish_fresh_run(settings, store, finished, skip)
     store.dispose()
 

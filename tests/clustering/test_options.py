@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from audiomuse_ray.api.tasks_api import clustering_options
+from audiomuse_ray.api.jobs_api import clustering_options
 from audiomuse_ray.clustering.options import (
     ClusteringOptions, build_options, fit_range, fit_to_library, options_from_json,
 )

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from audiomuse_ray.api import unsupported
-from audiomuse_ray.api.tasks_api import matches_type
+from audiomuse_ray.api.jobs_api import matches_type
 from audiomuse_ray.errors import UnknownArtist
 from audiomuse_ray.similarity.alchemy import alchemy, weighted_centroid
 from audiomuse_ray.similarity.artists import (

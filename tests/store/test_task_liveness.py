@@ -115,9 +115,8 @@ def test_a_reserved_job_gets_time_to_start(store, monkeypatch):
 
 def test_recent_tasks_route_lists_newest_first_after_reaping_stale_ones(store):
     """``GET /api/tasks?limit=N``'s logic: top-level tasks only, newest first, a lost job already FAILURE
-    (with its reason in the log tail), ``limit`` clamped to 1..200 and checked."""
-    from audiomuse_ray.api import tasks_api
-    from audiomuse_ray.api.params import BadRequest
+    (with its reason in the log tail), ``limit`` clamped to 1..200."""
+    from audiomuse_ray.api import jobs_api
 
     task_store.create_task(store, "done", "clustering")
     for i in range(12):
@@ -130,18 +129,16 @@ def test_recent_tasks_route_lists_newest_first_after_reaping_stale_ones(store):
     task_store.create_task(store, "running", "clustering_other")
     task_store.update_task(store, "running", status=task_store.PROGRESS, progress=30)
 
-    listed = tasks_api.recent_tasks(store, {"limit": "10"}, 0.3)
+    listed = jobs_api.recent_tasks(store, 10, 0.3)
     assert [t["task_id"] for t in listed] == ["running", "lost", "done"]  # no child, newest first
     running, lost, done = listed
     assert running["status"] == "PROGRESS" and running["progress"] == 30 and running["created_at"]
     assert lost["status"] == "FAILURE" and "driver lost" in lost["details"]["error"]
     assert "driver lost" in lost["details"]["log"][-1]
     assert done["status"] == "SUCCESS" and done["progress"] == 100
-    assert len(done["details"]["log"]) == tasks_api.LOG_TAIL + 1 and done["details"]["log"][-1].endswith("line 11")
+    assert len(done["details"]["log"]) == jobs_api.LOG_TAIL + 1 and done["details"]["log"][-1].endswith("line 11")
     assert task_store.get_task(store, "lost").status == task_store.FAILURE  # reaped in the store, not just shown
 
-    assert [t["task_id"] for t in tasks_api.recent_tasks(store, {"limit": "2"}, 60)] == ["running", "lost"]
-    assert len(tasks_api.recent_tasks(store, {"limit": "0"}, 60)) == 1  # clamped to at least one
-    assert len(tasks_api.recent_tasks(store, {}, 60)) == 3  # default 20
-    with pytest.raises(BadRequest):
-        tasks_api.recent_tasks(store, {"limit": "ten"}, 60)
+    assert [t["task_id"] for t in jobs_api.recent_tasks(store, 2, 60)] == ["running", "lost"]
+    assert len(jobs_api.recent_tasks(store, 0, 60)) == 1  # clamped to at least one
+    assert len(jobs_api.recent_tasks(store, None, 60)) == 3  # default 20

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from audiomuse_ray.api import guard
+from audiomuse_ray.api import access as guard
 from audiomuse_ray.serve.app import BearerGuard
 from audiomuse_ray.ui.app import banner_text, check_login
 from audiomuse_ray.ui.client import ApiError

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from audiomuse_ray.api import guard
-from audiomuse_ray.serve import app as serve_app
+from audiomuse_ray.api import access as guard
+from audiomuse_ray.netaddr import is_loopback
 
 
 @pytest.fixture
-def client():
+def client(library_client):
     saved = dict(guard._state)
-    yield TestClient(serve_app.api)
+    yield library_client[0]
     guard._state.update(saved)
 
 
@@ -32,4 +31,4 @@ def test_token_is_checked_on_api_and_chat_routes(client):
 @pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("::1", True), ("localhost", True),
                                            ("0.0.0.0", False), ("192.0.2.10", False), ("music.lan", False)])
 def test_is_loopback(host, loopback):
-    assert guard.is_loopback(host) is loopback
+    assert is_loopback(host) is loopback

@@ -1,6 +1,5 @@
-"""Playlist and task routes' logic (AudioMuse-AI shapes): create/list playlists, task status, cancel,
-last/active task, the recent tasks (``/api/tasks``, this project's own), and starting an analysis or a
-clustering from the API.
+"""Job use cases (AudioMuse-AI shapes): task status, cancel, last/active task, the recent tasks
+(``/api/tasks``, this project's own), and starting an analysis or a clustering.
 
 Every route that reads tasks first fails the stale ones (a driver that stopped beating), so a job whose
 driver died is reported as FAILURE and no longer blocks a new start. Jobs run in detached Ray actors
@@ -13,50 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from audiomuse_ray.api.params import BadRequest, integer
-from audiomuse_ray.errors import JobAlreadyRunning
-from audiomuse_ray.providers.base import MediaProvider
+from audiomuse_ray.api.similarity_api import clamp
+from audiomuse_ray.errors import BadRequest, JobAlreadyRunning, UnknownTask
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
-from audiomuse_ray.store import playlists as playlist_store
 from audiomuse_ray.store import tasks as task_store
-from audiomuse_ray.store import tracks as track_store
 from audiomuse_ray.tasks import cancel_task
 
 LOG_TAIL = 10
 ANALYSIS_TASK_TYPE = "main_analysis"
-
-
-def playlist_request(body: Mapping[str, Any]) -> tuple[str, list[str]]:
-    name = str(body.get("playlist_name") or "").strip()
-    if not name:
-        raise BadRequest("Missing 'playlist_name'")
-    raw = body.get("track_ids") or []
-    if not isinstance(raw, list):
-        raise BadRequest("'track_ids' must be a list of item ids (or of objects with an 'item_id')")
-    ids: list[str] = []
-    for t in raw:
-        item_id = str(t.get("item_id", "")) if isinstance(t, Mapping) else str(t)
-        if item_id and item_id not in ids:
-            ids.append(item_id)
-    if not ids:
-        raise BadRequest("No valid track IDs were provided to create the playlist")
-    return name, ids
-
-
-def create_playlist(store: Store, provider: MediaProvider, name: str, item_ids: list[str]) -> str:
-    playlist_id = provider.create_playlist(name, item_ids)
-    playlist_store.save_playlist(store, name, item_ids, provider.name, playlist_id)
-    return playlist_id
-
-
-def list_playlists(store: Store) -> dict[str, list[dict]]:
-    out = {}
-    for p in playlist_store.list_playlists(store):
-        rows = {t.item_id: t for t in track_store.get_tracks(store, p.item_ids)}
-        out[p.name] = [{"item_id": i, "title": rows[i].title if i in rows else None,
-                        "author": rows[i].author if i in rows else None} for i in p.item_ids]
-    return out
 
 
 def _running_seconds(rec: task_store.TaskRecord) -> float:
@@ -76,33 +40,38 @@ def _details(rec: task_store.TaskRecord) -> dict:
     return details
 
 
-def status(store: Store, task_id: str, stale_after_s: float) -> tuple[int, dict]:
+def status(store: Store, task_id: str, stale_after_s: float) -> dict:
+    """AudioMuse-AI's task status; ``UnknownTask`` (404) answers in the same shape with state UNKNOWN."""
     task_store.reap_stale(store, stale_after_s)
     rec = task_store.get_task(store, task_id)
     if rec is None:
-        return 404, {"task_id": task_id, "state": "UNKNOWN", "status_message": "Task ID not found.",
-                     "progress": 0, "details": {}, "task_type_from_db": None, "running_time_seconds": 0}
+        raise UnknownTask("Task ID not found.", reply={
+            "task_id": task_id, "state": "UNKNOWN", "status_message": "Task ID not found.", "progress": 0,
+            "details": {}, "task_type_from_db": None, "running_time_seconds": 0})
     message = {"REVOKED": "Task revoked.", "SUCCESS": "SUCCESS", "FAILURE": "FAILED"}.get(rec.status, rec.status)
-    return 200, {"task_id": task_id, "state": rec.status, "status_message": message,
-                 "progress": 100 if rec.finished else rec.progress, "details": _details(rec),
-                 "task_type_from_db": rec.task_type, "running_time_seconds": _running_seconds(rec)}
+    return {"task_id": task_id, "state": rec.status, "status_message": message,
+            "progress": 100 if rec.finished else rec.progress, "details": _details(rec),
+            "task_type_from_db": rec.task_type, "task_type": public_task_type(rec.task_type),
+            "running_time_seconds": _running_seconds(rec)}
 
 
-def cancel(store: Store, task_id: str, stale_after_s: float) -> tuple[int, dict]:
+def cancel(store: Store, task_id: str, stale_after_s: float) -> dict:
     rec = task_store.get_task(store, task_id)
     if rec is None:
-        return 404, {"message": "Task not found.", "task_id": task_id}
+        raise UnknownTask("Task not found.", reply={"message": "Task not found.", "task_id": task_id})
     if rec.finished:
-        return 400, {"message": f"Task is already {rec.status}.", "task_id": task_id}
+        message = f"Task is already {rec.status}."
+        raise BadRequest(message, reply={"message": message, "task_id": task_id})
     pending = sum(1 for c in task_store.children(store, task_id) if not c.finished)
     outcome = cancel_task(store, task_id, stale_after_s)
     if outcome == task_store.FAILURE:  # it had gone stale: reaped just now
-        return 400, {"message": "Task is already FAILURE (its driver was lost).", "task_id": task_id}
+        message = "Task is already FAILURE (its driver was lost)."
+        raise BadRequest(message, reply={"message": message, "task_id": task_id})
     if outcome == task_store.REVOKED:
-        return 200, {"message": "Task revoked: its driver was no longer running.", "task_id": task_id,
-                     "status": task_store.REVOKED, "cancelled_jobs_count": 1 + pending}
-    return 200, {"message": "Cancellation requested; the job stops within a few seconds.", "task_id": task_id,
-                 "status": outcome, "cancelled_jobs_count": 1 + pending}
+        return {"message": "Task revoked: its driver was no longer running.", "task_id": task_id,
+                "status": task_store.REVOKED, "cancelled_jobs_count": 1 + pending}
+    return {"message": "Cancellation requested; the job stops within a few seconds.", "task_id": task_id,
+            "status": outcome, "cancelled_jobs_count": 1 + pending}
 
 
 def last_task(store: Store, stale_after_s: float) -> dict:
@@ -112,7 +81,8 @@ def last_task(store: Store, stale_after_s: float) -> dict:
         return {"task_id": None, "task_type": None, "status": "NO_PREVIOUS_MAIN_TASK",
                 "details": {"log": ["No previous main task found."]}}
     rec = recent[0]
-    return {"task_id": rec.task_id, "task_type": rec.task_type, "status": rec.status, "progress": rec.progress,
+    return {"task_id": rec.task_id, "task_type": public_task_type(rec.task_type), "status": rec.status,
+            "progress": rec.progress,
             "details": _details(rec), "running_time_seconds": _running_seconds(rec)}
 
 
@@ -122,7 +92,8 @@ def active_task(store: Store, stale_after_s: float) -> dict:
     if not active:
         return {}
     rec = active[0]
-    return {"task_id": rec.task_id, "parent_task_id": None, "task_type": rec.task_type, "sub_type_identifier": None,
+    return {"task_id": rec.task_id, "parent_task_id": None, "task_type": public_task_type(rec.task_type),
+            "sub_type_identifier": None,
             "status": rec.status, "progress": rec.progress, "details": _details(rec),
             "running_time_seconds": _running_seconds(rec)}
 
@@ -136,12 +107,12 @@ def _iso(moment: datetime | None) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def recent_tasks(store: Store, params: Mapping[str, Any], stale_after_s: float) -> list[dict]:
+def recent_tasks(store: Store, limit: int | None, stale_after_s: float) -> list[dict]:
     """``GET /api/tasks?limit=N``: the newest top-level tasks first (active and finished), stale ones failed
     first like the other task routes; each with status, progress, log tail and times. ``limit`` 1..200."""
-    limit = integer(params, "limit", RECENT_DEFAULT, lo=1, hi=RECENT_MAX)
+    limit = clamp(limit, RECENT_DEFAULT, 1, RECENT_MAX)
     task_store.reap_stale(store, stale_after_s)
-    return [{"task_id": rec.task_id, "task_type": rec.task_type, "status": rec.status,
+    return [{"task_id": rec.task_id, "task_type": public_task_type(rec.task_type), "status": rec.status,
              "progress": 100 if rec.status == task_store.SUCCESS else rec.progress,
              "cancel_requested": rec.cancel_requested, "details": _details(rec),
              "created_at": _iso(rec.created_at), "updated_at": _iso(rec.updated_at),
@@ -149,24 +120,26 @@ def recent_tasks(store: Store, params: Mapping[str, Any], stale_after_s: float) 
             for rec in task_store.recent_tasks(store, limit)]
 
 
-def _start(settings: Settings, store: Store, kind: str, reply_type: str, options) -> tuple[int, dict]:
+def _start(settings: Settings, store: Store, kind: str, reply_type: str, options) -> dict:
+    """The job started in a detached Ray actor (202); ``JobAlreadyRunning`` (409) names the active one."""
     from audiomuse_ray.runner import start_job
 
     try:
         task_id = start_job(settings, store, kind, options)
     except JobAlreadyRunning as exc:
         active = task_store.get_task(store, exc.task_id) if exc.task_id else None
-        return 409, {"error": "An active batch task is already in progress.", "task_id": exc.task_id,
-                     "status": active.status if active else None}
-    return 202, {"task_id": task_id, "task_type": reply_type, "status": task_store.PENDING}
+        raise JobAlreadyRunning("An active batch task is already in progress.", exc.task_id, reply={
+            "task_id": exc.task_id, "status": active.status if active else None}) from None
+    return {"task_id": task_id, "task_type": reply_type, "status": task_store.PENDING}
 
 
-def start_analysis(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
+def start_analysis(settings: Settings, store: Store, num_recent_albums: int | None = None,
+                   workers: int | None = None) -> dict:
     """Start the analysis in a detached Ray actor (it fans out over Ray itself); 409 while one runs.
     ``num_recent_albums`` (0 = all) and ``workers`` (0 = one per CPU of the cluster) default to settings."""
-    recent = integer(body, "num_recent_albums", settings.num_recent_albums, lo=0)
-    workers = integer(body, "workers", settings.workers, lo=0, hi=1024)
-    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, AnalysisRequest(recent, workers))
+    request = AnalysisRequest(clamp(num_recent_albums, settings.num_recent_albums, 0),
+                              clamp(workers, settings.workers, 0, 1024))
+    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, request)
 
 
 @dataclass(frozen=True)
@@ -188,7 +161,7 @@ def clustering_options(settings: Settings, body: Mapping[str, Any]):
     return options_from_json(body)
 
 
-def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> tuple[int, dict]:
+def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> dict:
     """Start a clustering in a detached Ray actor; 409 while another clustering runs."""
     return _start(settings, store, "clustering", CLUSTERING_TASK_TYPE, clustering_options(settings, body))
 
@@ -200,17 +173,25 @@ def matches_type(task_type: str, prefix: str) -> bool:
     return bool(prefix) and (task_type.lower().startswith(prefix) or f"main_{task_type.lower()}".startswith(prefix))
 
 
-def cancel_all(store: Store, prefix: str, stale_after_s: float) -> tuple[int, dict]:
+def cancel_all(store: Store, prefix: str, stale_after_s: float) -> dict:
     """Cancel every active top-level task whose type matches ``prefix``; 404 when none is active."""
     task_store.reap_stale(store, stale_after_s)
     active = [t for t in task_store.recent_tasks(store, 1000, active_only=True) if matches_type(t.task_type, prefix)]
     if not active:
         message = f"No active tasks of type '{prefix}' found to cancel."
-        return 404, {"error": message, "message": message, "cancelled_main_tasks": []}
+        raise UnknownTask(message, reply={"message": message, "cancelled_main_tasks": []})
     jobs = 0
     for t in active:
         jobs += 1 + sum(1 for c in task_store.children(store, t.task_id) if not c.finished)
         cancel_task(store, t.task_id, stale_after_s)
-    return 200, {"message": f"Cancellation initiated for {len(active)} main tasks of type '{prefix}' and their "
-                            f"children. Total jobs affected: {jobs}.",
-                 "cancelled_main_tasks": [t.task_id for t in active]}
+    return {"message": f"Cancellation initiated for {len(active)} main tasks of type '{prefix}' and their "
+                       f"children. Total jobs affected: {jobs}.",
+            "cancelled_main_tasks": [t.task_id for t in active]}
+
+
+def public_task_type(stored: str | None) -> str | None:
+    """The task type as AudioMuse-AI names it (``main_analysis``, ``main_clustering``); ours are stored as
+    ``analysis``/``clustering``, and any other type is shown as stored."""
+    if stored in ("analysis", "clustering"):
+        return f"main_{stored}"
+    return stored

@@ -7,7 +7,8 @@ ships the ingress class by value, so a global next to it would not be the one th
 from __future__ import annotations
 
 import hmac
-import ipaddress
+
+from audiomuse_ray.netaddr import is_loopback
 
 PROTECTED_PREFIXES = ("/api", "/chat/api")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -17,15 +18,6 @@ _state = {"token": "", "open_writes": True}
 
 def configure(token: str, host: str) -> None:
     _state.update(token=token, open_writes=is_loopback(host))
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def write_policy() -> str:

@@ -1,0 +1,8 @@
+"""The API's routes, one ``APIRouter`` per area. ``ROUTERS`` is what the ingress mounts: a new area adds
+its module here and nothing else changes."""
+
+from __future__ import annotations
+
+from audiomuse_ray.serve.routes import artists, chat, health, jobs, playlists, similarity
+
+ROUTERS = [health.router, similarity.router, artists.router, playlists.router, jobs.router, chat.router]

@@ -1,0 +1,130 @@
+"""Similar songs, search, song paths, alchemy, the sonic fingerprint, the music map and previews."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from audiomuse_ray.api import similarity_api as sim
+from audiomuse_ray.api.preview import preview as make_preview
+from audiomuse_ray.errors import BadRequest
+from audiomuse_ray.providers.base import UserCredentials
+from audiomuse_ray.serve.params import LooseBool, LooseFloat, LooseInt, Text, count
+from audiomuse_ray.serve.schemas import (AlchemyBody, AlchemyReply, ErrorReply, FingerprintBody, FingerprintSong,
+                                         MapReply, MaxDistance, PathReply, SimilarSong, Song, TrackDetail)
+from audiomuse_ray.serve.services import Services, services
+
+router = APIRouter(tags=["similarity"])
+Svc = Annotated[Services, Depends(services)]
+ItemId = Annotated[Text, Query(description="The media server's id of the track.")]
+ERRORS = {400: {"model": ErrorReply}, 404: {"model": ErrorReply}, 503: {"model": ErrorReply}}
+
+
+@router.get("/api/search_tracks", response_model=None,
+            responses={200: {"model": list[Song]}, **ERRORS}, summary="Find songs by words")
+def search_tracks(svc: Svc,
+                  search_query: Annotated[Text, Query(description="Words from the title, artist or album.")] = None,
+                  artist: Annotated[Text, Query(description="Artist (with title, when no search_query).")] = None,
+                  title: Annotated[Text, Query(description="Title (with artist, when no search_query).")] = None,
+                  start: Annotated[LooseInt, Query(description="First result to return (paging).")] = 0,
+                  end: Annotated[LooseInt, Query(description="One past the last result to return.")] = None) -> list:
+    query = search_query or f"{artist or ''} {title or ''}".strip()
+    return sim.search(svc.holder.current(), query, start, end)
+
+
+@router.get("/api/similar_tracks", responses={200: {"model": list[SimilarSong]}, **ERRORS},
+            summary="The songs that sound most like a seed")
+async def similar_tracks(
+        svc: Svc, item_id: ItemId = None,
+        title: Annotated[Text, Query(description="Seed by title (with artist), as the Jellyfin plugin sends.")] = None,
+        artist: Annotated[Text, Query(description="Seed by artist (with title).")] = None,
+        n: Annotated[LooseInt, count("How many songs", 1, 1000)] = 10,
+        eliminate_duplicates: Annotated[LooseBool, Query(description="At most one version of a song.")] = True,
+        mood_similarity: Annotated[LooseBool, Query(description="Also keep the seed's mood.")] = False,
+        radius_similarity: Annotated[LooseBool, Query(description="Walk outwards so songs differ among "
+                                                                  "themselves too.")] = True) -> JSONResponse:
+    # a ready JSONResponse skips FastAPI's response-model pass over plain dicts (the hot route)
+    ref = sim.SongRef(item_id or "", title or "", artist or "")
+    return JSONResponse(sim.similar(svc.holder.current(), ref, n, eliminate_duplicates, mood_similarity,
+                                    radius_similarity))
+
+
+@router.get("/api/track", response_model=None,
+            responses={200: {"model": TrackDetail}, **ERRORS}, summary="One analysed track")
+async def track(svc: Svc, item_id: ItemId = None) -> dict:
+    return sim.track(svc.holder.current(), item_id or "")
+
+
+@router.get("/api/max_distance", response_model=None, responses={200: {"model": MaxDistance}, **ERRORS},
+            summary="How far the farthest track is (to scale distances)")
+def max_distance(svc: Svc, item_id: ItemId = None) -> dict:
+    return sim.max_distance(svc.holder.current(), item_id or "")
+
+
+@router.get("/api/find_path", response_model=None, responses={200: {"model": PathReply}, **ERRORS},
+            summary="A path of songs that moves from one song's sound to another's")
+def find_path(svc: Svc,
+              start_song_id: Annotated[Text, Query(description="Where the path starts.")] = None,
+              end_song_id: Annotated[Text, Query(description="Where the path ends.")] = None,
+              max_steps: Annotated[LooseInt, count("Songs on the path", 2, 200)] = 25) -> dict:
+    return sim.path(svc.holder.current(), start_song_id or "", end_song_id or "", max_steps)
+
+
+@router.post("/api/alchemy", response_model=None, responses={200: {"model": AlchemyReply}, **ERRORS},
+             summary="Songs near a mix of songs and artists, minus others")
+async def alchemy(svc: Svc, body: AlchemyBody) -> dict:
+    if body.items is None:
+        raise BadRequest("Invalid request")
+    items = [sim.AlchemyItem(str(i.id), str(i.type).lower(), str(i.op).upper() == "SUBTRACT") for i in body.items]
+    return sim.alchemy(svc.holder.current(), items, body.n, body.temperature, body.subtract_distance, body.seed)
+
+
+def _fingerprint(svc: Services, body: FingerprintBody) -> list:
+    creds = UserCredentials(user=body.jellyfin_user_identifier or body.navidrome_user or body.user or "",
+                            token=body.jellyfin_token or "",
+                            password=body.navidrome_password or body.password or "")
+    return sim.sonic_fingerprint(svc.holder.current(), svc.provider(), creds, body.n)
+
+
+@router.get("/api/sonic_fingerprint/generate", response_model=None,
+            responses={200: {"model": list[FingerprintSong]}, **ERRORS},
+            summary="Songs like a listener's recent favourites (needs a server with play history)")
+async def sonic_fingerprint(svc: Svc, query: Annotated[FingerprintBody, Query()]) -> list:
+    # up to ~50 media-server calls: in a worker thread, never on the event loop other requests share
+    return await run_in_threadpool(_fingerprint, svc, query)
+
+
+@router.post("/api/sonic_fingerprint/generate", response_model=None,
+             responses={200: {"model": list[FingerprintSong]}, **ERRORS},
+             summary="The same, with the listener in a JSON body")
+async def sonic_fingerprint_post(svc: Svc, body: FingerprintBody) -> list:
+    return await run_in_threadpool(_fingerprint, svc, body)
+
+
+@router.get("/api/map", responses={200: {"model": MapReply}, **ERRORS},
+            summary="The music map: songs in 2-D (gzip when the client accepts it)")
+def music_map(request: Request, svc: Svc,
+              percent: Annotated[Text, Query(description="25, 50, 75 or 100 (% of the library drawn).")] = None,
+              p: Annotated[Text, Query(description="Same as percent.")] = None,
+              n: Annotated[LooseInt, Query(description="Legacy: a count of songs, rounded up to a bucket.")] = None,
+              ) -> Response:
+    body = sim.map_bucket(svc.holder.current(), percent or p, n)
+    headers = {"Cache-Control": "no-store"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(gzip.decompress(body), media_type="application/json", headers=headers)
+
+
+@router.get("/api/preview/{item_id}", summary="A short excerpt of a track, for play buttons",
+            responses={200: {"content": {"audio/ogg": {}, "audio/mpeg": {}}, "description": "Audio bytes."},
+                       **ERRORS})
+def preview(svc: Svc, item_id: Annotated[str, Path(description="The media server's id of the track.")],
+            seconds: Annotated[LooseInt, count("Length in seconds", 1, 60)] = None,
+            start: Annotated[LooseFloat, Query(description="Start in seconds (default: a third of the way in).")]
+            = None) -> Response:
+    clip = make_preview(svc.provider(), item_id, {"seconds": seconds, "start": start})
+    return Response(clip.body, media_type=clip.media_type, headers={"Cache-Control": "private, max-age=3600"})
