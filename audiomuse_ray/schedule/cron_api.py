@@ -51,7 +51,7 @@ def save_cron(store: Store, body: Mapping[str, Any], now: datetime | None = None
     task_type = str(body.get("task_type") or "").strip()
     if task_type not in TASK_TYPES:
         raise BadRequest(f"'task_type' must be one of {', '.join(TASK_TYPES)}")
-    options = body.get("options") or {}
+    options = {} if body.get("options") is None else body["options"]
     if not isinstance(options, dict):
         raise BadRequest("'options' must be a JSON object")
     check_options(task_type, options)

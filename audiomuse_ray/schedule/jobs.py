@@ -77,7 +77,12 @@ def _job_options(settings: Settings, task_type: str, o: Mapping[str, Any], provi
     if task_type == CLUSTERING:
         from audiomuse_ray.clustering.options import options_from_json
 
-        return options_from_json(dict(o))
+        try:
+            return options_from_json(dict(o))
+        except BadRequest:
+            raise
+        except ValueError as exc:  # the builder's own checks
+            raise BadRequest(f"Clustering options: {exc}") from None
     if task_type == RADIOS:
         ids = o.get("radio_ids")
         if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
