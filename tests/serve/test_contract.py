@@ -159,3 +159,9 @@ def test_a_json_body_without_a_content_type_is_read(library_client):
     for headers in ({}, {"content-type": "text/plain"}):
         res = client.post("/api/alchemy", content=body, headers=headers)
         assert res.status_code == 200 and len(res.json()["results"]) == 3, res.text
+
+
+def test_the_provider_route_says_what_it_supports(library_client):
+    info = library_client[0].get("/api/provider").json()
+    assert info["name"] == "local" and info["capabilities"]["history"] is False
+    assert info["capabilities"]["streaming"] is True

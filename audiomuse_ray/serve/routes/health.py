@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from audiomuse_ray.api import access
+from audiomuse_ray.providers.registry import describe_provider
 from audiomuse_ray.serve.schemas import Health, Open
 from audiomuse_ray.serve.services import Services, services
 
@@ -47,3 +48,23 @@ class Reloaded(Open):
 def reload_index(svc: Svc) -> dict:
     changed = svc.holder.refresh()
     return {"index_version": svc.holder.version, "reloaded": changed}
+
+
+class ProviderCapabilities(Open):
+    history: bool
+    artist_ids: bool
+    streaming: bool
+    playlists: bool
+
+
+class ProviderInfo(Open):
+    name: str
+    title: str
+    capabilities: ProviderCapabilities
+    history_user: dict | None = None
+
+
+@router.get("/api/provider", response_model=None, responses={200: {"model": ProviderInfo}},
+            summary="The media provider and what it supports (history, artist ids, previews, playlists)")
+def provider(svc: Svc) -> dict:
+    return describe_provider(svc.settings)
