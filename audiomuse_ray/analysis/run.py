@@ -15,22 +15,29 @@
   run skips every album that was written.
 - A worker that cannot even start (a model or module missing on its node) fails the job at once with
   that worker's error: it would fail the same way on every retry.
+- Recording identity (``collection/exchange.py``): before an album goes to a worker its tracks get their
+  candidates (local copies of the same recording; with a sync, the hub's records), which the worker
+  confirms by fingerprint instead of analysing. An album whose tag keys overlap an album in flight waits
+  for it, so two copies of a recording in two albums are analysed once. The sync job is this job with a
+  hub (``collection/sync.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from typing import Callable
 
 import ray
 from ray.exceptions import RayActorError, RayTaskError
 
 from audiomuse_ray.analysis.album import AlbumJob, AlbumResult, analyse_album
+from audiomuse_ray.store.fingerprints import ANALYSED, COPIED, IMPORTED, PULLED
 from audiomuse_ray.analysis.constants import MAX_ANALYSED_SECONDS
 from audiomuse_ray.analysis.models import expected_version, load_models
+from audiomuse_ray.collection.exchange import Matcher
 from audiomuse_ray.errors import AudioMuseError, TaskCancelled
 from audiomuse_ray.providers import make_provider
 from audiomuse_ray.ray_runtime import connect_ray
@@ -39,6 +46,7 @@ from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import indexes
+from audiomuse_ray.store import fingerprints as fingerprint_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store import tracks as track_store
 from audiomuse_ray.tasks import Heartbeat, Progress, heartbeat_interval, new_task_id, this_process_runner
@@ -63,6 +71,7 @@ class AnalysisSummary:
     retried_albums: int = 0
     worker_cpu_seconds: float = 0.0  # CPU spent in analysis workers (all albums)
     index_seconds: float = 0.0  # of ``seconds``, rebuilding the index and the map afterwards
+    counts: dict[str, int] = field(default_factory=dict)  # every count the job kept (copied, pulled, pushed...)
 
 
 class AnalysisWorker:
@@ -81,11 +90,13 @@ class AnalysisWorker:
 
 
 def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_id: str,
-              cancelled: Callable[[], bool]) -> tuple[list[AlbumJob], int, int]:
-    """List albums and keep the tracks that still need analysing: (jobs, albums seen, tracks skipped)."""
+              cancelled: Callable[[], bool], include_known: bool = False) -> tuple[list[AlbumJob], int, int]:
+    """List albums and keep the tracks that still need analysing: (jobs, albums seen, tracks skipped).
+    ``include_known`` also keeps the analysed ones (``AlbumJob.known``), for a sync to push."""
     provider = make_provider(settings)
-    done = track_store.analysed_ids(store, version)
-    done |= {e.item_id for e in track_store.list_errors(store) if e.error_class in PERMANENT_ERRORS and e.model_version == version}
+    analysed = track_store.analysed_ids(store, version)
+    done = analysed | {e.item_id for e in track_store.list_errors(store)
+                       if e.error_class in PERMANENT_ERRORS and e.model_version == version}
     pending, skipped = [], 0
     albums = provider.list_albums(limit)
     for album in albums:
@@ -93,11 +104,13 @@ def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_i
             raise TaskCancelled("cancelled while listing albums")
         tracks = provider.list_tracks(album)
         todo = [t for t in tracks if t.item_id not in done]
+        known = [t for t in tracks if t.item_id in analysed] if include_known else []
         skipped += len(tracks) - len(todo)
-        if todo:
-            pending.append((album, todo))
+        if todo or known:
+            pending.append((album, todo, known))
     pending.sort(key=lambda at: -expected_seconds(at[1]))
-    jobs = [AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{i:05d}") for i, (album, todo) in enumerate(pending)]
+    jobs = [AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{i:05d}", known=known)
+            for i, (album, todo, known) in enumerate(pending)]
     return jobs, len(albums), skipped
 
 
@@ -132,11 +145,14 @@ class _Pool:
 
 def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, workers: int | None = None,
                  task_id: str | None = None, on_progress: Callable[[Progress], None] | None = None,
-                 store: Store | None = None, runner: str | None = None) -> AnalysisSummary:
+                 store: Store | None = None, runner: str | None = None,
+                 exchange: Callable[[Store, str], Matcher] | None = None, task_type: str = TASK_TYPE,
+                 details: dict | None = None) -> AnalysisSummary:
     """Analyse the provider's library (the ``num_recent_albums`` newest albums; 0 = all) on Ray.
 
-    Refused with ``JobAlreadyRunning`` while another analysis is active; ``runner`` names where this
-    driver runs (default: this process) for the task row."""
+    Refused with ``JobAlreadyRunning`` while another job of ``task_type`` is active; ``runner`` names
+    where this driver runs (default: this process) for the task row. ``exchange(store, model_version)``
+    makes the ``Matcher`` (default: local copies only); a sync passes one with its hub."""
     started = time.monotonic()
     own_store = store is None
     store = store or open_store(settings.database_url)
@@ -144,27 +160,33 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
     limit = settings.num_recent_albums if num_recent_albums is None else num_recent_albums
     version = expected_version(settings.models_dir)
     task_store.reap_stale(store, settings.task_stale_s)
-    task_store.create_task(store, task_id, TASK_TYPE, details={"model_version": version, "recent_albums": limit},
+    task_store.create_task(store, task_id, task_type,
+                           details={"model_version": version, "recent_albums": limit, **(details or {})},
                            runner=runner or this_process_runner())
     beat = Heartbeat(store, task_id, heartbeat_interval(settings.task_stale_s)).start()
     progress = Progress(store, task_id, total=0, listener=on_progress)
     busy: dict = {}
     pool: _Pool | None = None
     try:
-        jobs, n_albums, skipped = plan_jobs(settings, store, version, limit, task_id, progress.cancel_requested)
-        progress.total = sum(len(j.tracks) for j in jobs)
+        matcher = exchange(store, version) if exchange else Matcher(store, version)
+        jobs, n_albums, skipped = plan_jobs(settings, store, version, limit, task_id, progress.cancel_requested,
+                                            include_known=matcher.includes_known)
+        progress.total = sum(len(j.tracks) + len(j.known) for j in jobs)
         progress.counts.update(analysed=0, failed=0, skipped=skipped)
-        progress.report(force=True, log=f"{n_albums} albums, {progress.total} tracks to analyse, {skipped} already done")
+        todo = sum(len(j.tracks) for j in jobs)
+        progress.report(force=True, log=f"{n_albums} albums, {todo} tracks to analyse, {skipped} already done")
         retried = 0
+        jobs = _share_stored(jobs, store, progress, matcher)
         if jobs:
             connect_ray(settings)
             n_workers = workers or settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             n_workers = min(n_workers, len(jobs))
             pool = _Pool(settings, n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
-            retried = _drive(pool, deque(jobs), busy, store, progress)
+            retried = _drive(pool, deque(jobs), busy, store, progress, matcher)
         index_version = indexes.latest_index_version(store, INDEX_NAME)
         index_started = time.monotonic()
-        if progress.counts.get("analysed", 0) or index_version is None:
+        stored = sum(progress.counts.get(k, 0) for k in ("analysed", "copied", "pulled", "imported"))
+        if stored or index_version is None:
             progress.report(force=True, log="rebuilding the similarity index and the music map")
             rebuilt = rebuild(store)
             index_version = None if rebuilt is None else rebuilt.version
@@ -172,10 +194,12 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
                 ensure_projection(store, rebuilt.library)
         summary = AnalysisSummary(task_id, task_store.SUCCESS, n_albums, progress.counts.get("analysed", 0), skipped,
                                   progress.counts.get("failed", 0), time.monotonic() - started, index_version, retried,
-                                  progress.cpu_seconds, time.monotonic() - index_started)
+                                  progress.cpu_seconds, time.monotonic() - index_started, dict(progress.counts))
+        reused = ", ".join(f"{progress.counts[k]} {k}" for k in ("copied", "pulled", "imported") if progress.counts.get(k))
         task_store.update_task(store, task_id, status=task_store.SUCCESS, progress=100,
                                details={"index_version": index_version, "seconds": round(summary.seconds, 1)},
-                               log=f"done: {summary.analysed} analysed, {summary.failed} failed, {skipped} skipped")
+                               log=f"done: {summary.analysed} analysed, {summary.failed} failed, {skipped} skipped"
+                                   + (f", {reused}" if reused else ""))
         return summary
     except (TaskCancelled, KeyboardInterrupt):
         if pool:
@@ -185,7 +209,7 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
         task_store.update_task(store, task_id, status=task_store.REVOKED, log="cancelled")
         return AnalysisSummary(task_id, task_store.REVOKED, 0, progress.counts.get("analysed", 0),
                                progress.counts.get("skipped", 0), progress.counts.get("failed", 0),
-                               time.monotonic() - started)
+                               time.monotonic() - started, counts=dict(progress.counts))
     except AudioMuseError as exc:
         task_store.update_task(store, task_id, status=task_store.FAILURE, details={"error": str(exc)}, log=f"failed: {exc}")
         raise
@@ -201,13 +225,47 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
             store.dispose()
 
 
-def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Progress) -> int:
+def _share_stored(jobs: list[AlbumJob], store: Store, progress: Progress, matcher: Matcher) -> list[AlbumJob]:
+    """Finish the albums a sync only has to push (analysed and fingerprinted already) without a worker;
+    returns the albums that need one."""
+    rest = []
+    for job in jobs:
+        if not job.tracks:
+            job = matcher.prepare(job)
+            if not job.fingerprint_only:
+                _finish_album(job, AlbumResult(job.album.id), store, progress, matcher, child=False)
+                if progress.cancel_requested():
+                    raise TaskCancelled("cancel requested")
+                continue
+        rest.append(job)
+    return rest
+
+
+def _next_job(pending: deque, busy: dict) -> AlbumJob | None:
+    """The first pending album that shares no tag key with an album in flight (a copy of a recording being
+    analysed now waits for that analysis, then reuses it), or None while every one does."""
+    in_flight = frozenset().union(*(job.tag_keys for _actor, job in busy.values()))
+    for i, job in enumerate(pending):
+        if not job.tag_keys & in_flight:
+            del pending[i]
+            return job
+    return None
+
+
+def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Progress, matcher: Matcher) -> int:
     """Schedule albums on free actors as results come back; returns how many albums were retried."""
     retried = 0
     last_progress = time.monotonic()
     while pending or busy:
         while pool.idle and pending:
-            actor, job = pool.idle.pop(), pending.popleft()
+            job = _next_job(pending, busy)
+            if job is None:
+                break
+            job = matcher.prepare(job)
+            if not job.tracks and not job.fingerprint_only:  # nothing to decode: share what is stored
+                _finish_album(job, AlbumResult(job.album.id), store, progress, matcher, child=False)
+                continue
+            actor = pool.idle.pop()
             busy[actor.analyse.remote(job)] = (actor, job)
             task_store.create_task(store, job.task_id, "analysis_album", parent_id=progress.task_id,
                                    details={"album": job.album.name, "artist": job.album.artist, "tracks": len(job.tracks),
@@ -234,18 +292,8 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
                 progress.report(force=True, log=f"worker lost on '{job.album.name}'; retrying it on another worker")
                 pool.start()
                 continue
-            track_store.save_album(store, result.rows, result.errors)
-            progress.add(len(job.tracks), analysed=len(result.rows), failed=len(result.errors))
-            progress.cpu_seconds += result.cpu_seconds
-            task_store.update_task(store, job.task_id, status=task_store.SUCCESS, progress=100,
-                                   details={"analysed": len(result.rows), "failed": len(result.errors),
-                                            "seconds": round(result.seconds, 2), "cpu_seconds": round(result.cpu_seconds, 2),
-                                            "worker": result.worker,
-                                            "rss_mb": round(getattr(result, "rss_bytes", 0) / 2**20, 1)})
-            errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
-            progress.report(log=f"{job.album.artist} — {job.album.name}: {len(result.rows)} analysed"
-                                + (f", {len(result.errors)} failed ({errs})" if errs else ""))
             pool.idle.append(actor)
+            _finish_album(job, result, store, progress, matcher)
         if progress.cancel_requested():
             raise TaskCancelled("cancel requested")
         if pool.idle or busy:
@@ -255,6 +303,32 @@ def _drive(pool: _Pool, pending: deque, busy: dict, store: Store, progress: Prog
                                  "the Ray cluster has no free CPU. Check `ray status`.")
     return retried
 
+
+def _finish_album(job: AlbumJob, result: AlbumResult, store: Store, progress: Progress, matcher: Matcher,
+                  child: bool = True) -> None:
+    """Store one album's rows (analysed, and confirmed copies or pulls) in one transaction, then its new
+    fingerprints, then share it (a sync), and count it."""
+    reused = matcher.rows(job, result)
+    rows = [*result.rows, *reused]
+    track_store.save_album(store, rows, result.errors)
+    fingerprint_store.save_fingerprints(store, result.fingerprints)
+    pushed = matcher.shared(job)
+    origins = Counter(r.fingerprint.origin if r.fingerprint else ANALYSED for r in rows)
+    counts = {"analysed": origins[ANALYSED], "copied": origins[COPIED], "pulled": origins[PULLED],
+              "imported": origins[IMPORTED], "failed": len(result.errors), "unmatched": len(result.unmatched),
+              "pushed": pushed}
+    progress.add(len(job.tracks) + len(job.known), **{k: v for k, v in counts.items() if v or k in ("analysed", "failed")})
+    progress.cpu_seconds += result.cpu_seconds
+    shown = {k: v for k, v in counts.items() if v}
+    if child:
+        task_store.update_task(store, job.task_id, status=task_store.SUCCESS, progress=100,
+                               details={**shown, "seconds": round(result.seconds, 2),
+                                        "cpu_seconds": round(result.cpu_seconds, 2), "worker": result.worker,
+                                        "rss_mb": round(getattr(result, "rss_bytes", 0) / 2**20, 1)})
+    errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
+    what = ", ".join(f"{v} {k}" for k, v in shown.items() if k != "failed") or "nothing new"
+    progress.report(log=f"{job.album.artist} — {job.album.name}: {what}"
+                        + (f", {len(result.errors)} failed ({errs})" if errs else ""))
 
 
 def worker_error(exc: BaseException) -> str:

@@ -13,7 +13,9 @@ from typing import Iterable, Sequence
 import numpy as np
 from sqlalchemy import delete, func, select
 
+from audiomuse_ray.store import fingerprints as fingerprint_store
 from audiomuse_ray.store.db import Store, upsert, utcnow
+from audiomuse_ray.store.fingerprints import FingerprintRow
 from audiomuse_ray.store.schema import analysis_error, embedding, score
 
 
@@ -39,6 +41,7 @@ class TrackRow:
     embedding: np.ndarray | None = None
     tags: np.ndarray | None = None  # all tag scores (mood_vector keeps only the top few)
     artist_id: str | None = None  # the media server's id of the track's artist
+    fingerprint: FingerprintRow | None = None  # written with the analysis when given (track_fingerprint)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def save_album(store: Store, tracks: Sequence[TrackRow], errors: Sequence[ErrorR
             if t.embedding is not None
         ]
         upsert(conn, embedding, vectors, ["item_id"])
+        fingerprint_store.write(conn, [t.fingerprint for t in tracks if t.fingerprint is not None])
         if tracks:
             conn.execute(delete(analysis_error).where(analysis_error.c.item_id.in_([t.item_id for t in tracks])))
         upsert(
