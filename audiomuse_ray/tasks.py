@@ -98,13 +98,18 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{task_id[:8]}", daemon=True)
 
+    def beat(self) -> bool:
+        """One beat now; False once the task is no longer active (finished or reaped)."""
+        try:
+            return task_store.heartbeat(self.store, self.task_id)
+        except (AudioMuseError, SQLAlchemyError) as exc:  # a database hiccup: the next beat may get through
+            log.warning("heartbeat of task %s failed: %s", self.task_id, exc)
+            return True
+
     def _beat(self) -> None:
         while not self._stop.wait(self.interval_s):
-            try:
-                if not task_store.heartbeat(self.store, self.task_id):
-                    return  # finished (or reaped): nothing left to keep alive
-            except (AudioMuseError, SQLAlchemyError) as exc:  # a database hiccup: the next beat may get through
-                log.warning("heartbeat of task %s failed: %s", self.task_id, exc)
+            if not self.beat():
+                return  # finished (or reaped): nothing left to keep alive
 
     def start(self) -> "Heartbeat":
         self._thread.start()

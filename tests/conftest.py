@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,32 @@ def db_url(request, tmp_path) -> str:
 @pytest.fixture
 def store(db_url):
     s = open_store(db_url)
+    yield s
+    s.dispose()
+
+
+class FakeClock:
+    """A UTC clock that moves only when told: ``clock.advance(61)``; pass it as ``open_store(url, clock=...)``."""
+
+    def __init__(self, start: datetime | None = None):
+        self.moment = start or datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def clocked_store(db_url, clock):
+    """A store (SQLite or PostgreSQL) whose rows are stamped by ``clock``."""
+    s = open_store(db_url, clock=clock)
     yield s
     s.dispose()
 

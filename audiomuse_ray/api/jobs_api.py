@@ -23,10 +23,10 @@ LOG_TAIL = 10
 ANALYSIS_TASK_TYPE = "main_analysis"
 
 
-def _running_seconds(rec: task_store.TaskRecord) -> float:
+def _running_seconds(rec: task_store.TaskRecord, now: datetime) -> float:
     if rec.created_at is None:
         return 0.0
-    end = rec.updated_at if rec.finished and rec.updated_at else datetime.now(timezone.utc)
+    end = rec.updated_at if rec.finished and rec.updated_at else now
     start = rec.created_at if rec.created_at.tzinfo else rec.created_at.replace(tzinfo=timezone.utc)
     end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
     return round((end - start).total_seconds(), 1)
@@ -52,7 +52,7 @@ def status(store: Store, task_id: str, stale_after_s: float) -> dict:
     return {"task_id": task_id, "state": rec.status, "status_message": message,
             "progress": 100 if rec.finished else rec.progress, "details": _details(rec),
             "task_type_from_db": rec.task_type, "task_type": public_task_type(rec.task_type),
-            "running_time_seconds": _running_seconds(rec)}
+            "running_time_seconds": _running_seconds(rec, store.now())}
 
 
 def cancel(store: Store, task_id: str, stale_after_s: float) -> dict:
@@ -83,7 +83,7 @@ def last_task(store: Store, stale_after_s: float) -> dict:
     rec = recent[0]
     return {"task_id": rec.task_id, "task_type": public_task_type(rec.task_type), "status": rec.status,
             "progress": rec.progress,
-            "details": _details(rec), "running_time_seconds": _running_seconds(rec)}
+            "details": _details(rec), "running_time_seconds": _running_seconds(rec, store.now())}
 
 
 def active_task(store: Store, stale_after_s: float) -> dict:
@@ -95,7 +95,7 @@ def active_task(store: Store, stale_after_s: float) -> dict:
     return {"task_id": rec.task_id, "parent_task_id": None, "task_type": public_task_type(rec.task_type),
             "sub_type_identifier": None,
             "status": rec.status, "progress": rec.progress, "details": _details(rec),
-            "running_time_seconds": _running_seconds(rec)}
+            "running_time_seconds": _running_seconds(rec, store.now())}
 
 
 RECENT_DEFAULT, RECENT_MAX = 20, 200
@@ -116,7 +116,7 @@ def recent_tasks(store: Store, limit: int | None, stale_after_s: float) -> list[
              "progress": 100 if rec.status == task_store.SUCCESS else rec.progress,
              "cancel_requested": rec.cancel_requested, "details": _details(rec),
              "created_at": _iso(rec.created_at), "updated_at": _iso(rec.updated_at),
-             "running_time_seconds": _running_seconds(rec)}
+             "running_time_seconds": _running_seconds(rec, store.now())}
             for rec in task_store.recent_tasks(store, limit)]
 
 

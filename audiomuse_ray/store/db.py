@@ -6,10 +6,10 @@ Every other store module takes a ``Store`` and runs Core statements through it; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,12 +25,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+Clock = Callable[[], datetime]
+
+
 @dataclass
 class Store:
-    """A connected database with the schema in place. Cheap to pass around; safe to share in a process."""
+    """A connected database with the schema in place. Cheap to pass around; safe to share in a process.
+
+    ``clock`` is the time written into rows and compared with them (heartbeats, staleness, created_at):
+    the real UTC clock, or a test's fake one, so liveness tests move time instead of sleeping."""
 
     engine: Engine
     url: str
+    clock: Clock = field(default=utcnow, repr=False)
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @property
     def dialect(self) -> str:
@@ -47,11 +57,11 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True, clock: Clock = utcnow) -> Store:
     """Connect to ``url`` and upgrade its schema to this code's (creating it, and the SQLite folder, when
     the database is empty); ``create=False`` only checks that the database answers."""
     engine = _make_engine(url)
-    store = Store(engine=engine, url=url)
+    store = Store(engine=engine, url=url, clock=clock)
     try:
         if create:
             migrate.upgrade(engine)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiomuse_ray.errors import JobAlreadyRunning, TaskCancelled
-from audiomuse_ray.store.db import Store, utcnow
+from audiomuse_ray.store.db import Store
 from audiomuse_ray.store.schema import task_status
 
 STARTED, PROGRESS, SUCCESS, FAILURE, REVOKED, PENDING = "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED", "PENDING"
@@ -67,7 +67,7 @@ def create_task(store: Store, task_id: str, task_type: str, parent_id: str | Non
     """Insert a task, or take over the row a starter reserved for it (the API inserts PENDING, the job's
     driver then marks it STARTED). A second active top-level task of the same type is refused by the
     database's unique index: ``JobAlreadyRunning`` names the one that runs."""
-    now = utcnow()
+    now = store.now()
     with store.begin() as conn:
         existing = conn.execute(select(task_status.c.status, task_status.c.details)
                                 .where(task_status.c.task_id == task_id)).first()
@@ -116,12 +116,12 @@ def update_task(store: Store, task_id: str, *, status: str | None = None, progre
             merged.update(details)
         if log:
             lines = merged.setdefault("log", [])
-            lines.append(f"{utcnow().strftime('%H:%M:%S')} {log}")
+            lines.append(f"{store.now().strftime('%H:%M:%S')} {log}")
             del lines[:-MAX_LOG_LINES]
         values: dict[str, Any] = {"details": json.dumps(merged)}
         finished = r.status in FINISHED
         if not finished:
-            values["updated_at"] = utcnow()
+            values["updated_at"] = store.now()
             if status is not None:
                 values["status"] = status
             if progress is not None:
@@ -134,7 +134,7 @@ def heartbeat(store: Store, task_id: str) -> bool:
     """Mark a running task alive now. False when it is no longer active (finished, reaped, unknown)."""
     with store.begin() as conn:
         n = conn.execute(update(task_status).where(task_status.c.task_id == task_id)
-                         .where(task_status.c.status.in_(ACTIVE)).values(updated_at=utcnow())).rowcount
+                         .where(task_status.c.status.in_(ACTIVE)).values(updated_at=store.now())).rowcount
     return n > 0
 
 
@@ -144,7 +144,7 @@ def reap_stale(store: Store, stale_after_s: float) -> list[str]:
 
     A PENDING task (reserved, its driver not started yet) gets at least ``PENDING_GRACE_S``: starting a
     Ray actor on a busy cluster can take longer than a heartbeat period."""
-    now = utcnow()
+    now = store.now()
     cutoff = now - timedelta(seconds=stale_after_s)
     pending_cutoff = now - timedelta(seconds=max(stale_after_s, PENDING_GRACE_S))
     with store.connect() as conn:
@@ -162,7 +162,7 @@ def finish_lost(store: Store, task_id: str, status: str, reason: str) -> None:
     """Finish a task whose driver is gone, children first; ``reason`` goes to its log and ``error``."""
     with store.begin() as conn:
         conn.execute(update(task_status).where(task_status.c.parent_id == task_id)
-                     .where(task_status.c.status.in_(ACTIVE)).values(status=status, updated_at=utcnow()))
+                     .where(task_status.c.status.in_(ACTIVE)).values(status=status, updated_at=store.now()))
     details = {"error": reason} if status == FAILURE else {}
     update_task(store, task_id, status=status, details=details, log=reason)
 
@@ -177,7 +177,7 @@ def request_cancel(store: Store, task_id: str) -> bool:
             update(task_status)
             .where(or_(task_status.c.task_id == task_id, task_status.c.parent_id == task_id))
             .where(task_status.c.status.not_in(FINISHED))
-            .values(cancel_requested=True, updated_at=utcnow())
+            .values(cancel_requested=True, updated_at=store.now())
         )
     return True
 

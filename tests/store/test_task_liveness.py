@@ -54,12 +54,13 @@ def test_racing_starters_get_exactly_one_active_job(db_url):
     assert other == [] and len(won) == 1 and len(refused) == 7
 
 
-def test_stale_tasks_fail_with_a_reason_and_stop_blocking(store):
+def test_stale_tasks_fail_with_a_reason_and_stop_blocking(clocked_store, clock):
+    store = clocked_store
     task_store.create_task(store, "old", "analysis")
     task_store.create_task(store, "old-00000", "analysis_album", parent_id="old")
-    time.sleep(0.4)
+    clock.advance(40)
     assert task_store.reap_stale(store, 60) == []  # fresh enough
-    assert task_store.reap_stale(store, 0.2) == ["old"]
+    assert task_store.reap_stale(store, 20) == ["old"]
     rec = task_store.get_task(store, "old")
     assert rec.status == task_store.FAILURE and "driver lost" in rec.details["error"]
     assert task_store.children(store, "old")[0].status == task_store.FAILURE
@@ -71,13 +72,32 @@ def test_stale_tasks_fail_with_a_reason_and_stop_blocking(store):
     assert task_store.is_cancel_requested(store, "old")
 
 
-def test_a_heartbeat_keeps_a_quiet_job_alive(store):
+def test_a_heartbeat_keeps_a_quiet_job_alive(clocked_store, clock):
+    store = clocked_store
     task_store.create_task(store, "quiet", "analysis")
-    with Heartbeat(store, "quiet", interval_s=0.1):
-        time.sleep(1.0)
-        assert task_store.reap_stale(store, 0.5) == []
-    time.sleep(0.7)
-    assert task_store.reap_stale(store, 0.5) == ["quiet"]
+    beat = Heartbeat(store, "quiet", interval_s=60)
+    for _ in range(5):  # a quiet job: no progress for 5 x 50 s, one beat each time
+        clock.advance(50)
+        assert beat.beat() is True
+        assert task_store.reap_stale(store, 60) == []
+    clock.advance(61)  # the driver died: no more beats
+    assert task_store.reap_stale(store, 60) == ["quiet"]
+    assert beat.beat() is False  # a reaped task is not kept alive
+
+
+def test_the_heartbeat_thread_beats_on_its_own(clocked_store, clock):
+    store = clocked_store
+    task_store.create_task(store, "busy", "analysis")
+    clock.advance(120)
+    with Heartbeat(store, "busy", interval_s=0.01):
+        beaten = threading.Event()
+        for _ in range(500):  # the thread's first beats land within milliseconds
+            if task_store.get_task(store, "busy").updated_at.replace(tzinfo=None) == clock().replace(tzinfo=None):
+                beaten.set()
+                break
+            beaten.wait(0.01)
+        assert beaten.is_set()
+    assert task_store.reap_stale(store, 60) == []
 
 
 def test_cancel_of_a_job_whose_driver_died_revokes_at_once(store):
@@ -103,33 +123,34 @@ def test_runner_liveness_is_unknown_where_it_cannot_be_told():
     assert runner_alive(this_process_runner()) is True
 
 
-def test_a_reserved_job_gets_time_to_start(store, monkeypatch):
+def test_a_reserved_job_gets_time_to_start(clocked_store, clock):
     """PENDING (reserved by the API, its actor still starting) is not lost after one heartbeat period."""
-    monkeypatch.setattr(task_store, "PENDING_GRACE_S", 0.8)
+    store = clocked_store
     task_store.create_task(store, "reserved", "analysis", status=task_store.PENDING)
-    time.sleep(0.4)
-    assert task_store.reap_stale(store, 0.2) == []
-    time.sleep(0.6)
-    assert task_store.reap_stale(store, 0.2) == ["reserved"]
+    clock.advance(task_store.PENDING_GRACE_S / 2)
+    assert task_store.reap_stale(store, 1) == []
+    clock.advance(task_store.PENDING_GRACE_S)
+    assert task_store.reap_stale(store, 1) == ["reserved"]
 
 
-def test_recent_tasks_route_lists_newest_first_after_reaping_stale_ones(store):
+def test_recent_tasks_route_lists_newest_first_after_reaping_stale_ones(clocked_store, clock):
     """``GET /api/tasks?limit=N``'s logic: top-level tasks only, newest first, a lost job already FAILURE
     (with its reason in the log tail), ``limit`` clamped to 1..200."""
     from audiomuse_ray.api import jobs_api
 
+    store = clocked_store
     task_store.create_task(store, "done", "clustering")
     for i in range(12):
         task_store.update_task(store, "done", log=f"line {i}")
     task_store.update_task(store, "done", status=task_store.SUCCESS, progress=80)
-    time.sleep(0.05)
+    clock.advance(5)
     task_store.create_task(store, "lost", "analysis")
     task_store.create_task(store, "lost-00000", "analysis_album", parent_id="lost")
-    time.sleep(0.4)
+    clock.advance(40)
     task_store.create_task(store, "running", "clustering_other")
     task_store.update_task(store, "running", status=task_store.PROGRESS, progress=30)
 
-    listed = jobs_api.recent_tasks(store, 10, 0.3)
+    listed = jobs_api.recent_tasks(store, 10, 30)
     assert [t["task_id"] for t in listed] == ["running", "lost", "done"]  # no child, newest first
     running, lost, done = listed
     assert running["status"] == "PROGRESS" and running["progress"] == 30 and running["created_at"]
