@@ -23,7 +23,7 @@ from audiomuse_ray.tasks import new_task_id
 
 log = logging.getLogger(__name__)
 JOB_NAMESPACE = "audiomuse-jobs"
-ANALYSIS, CLUSTERING = "analysis", "clustering"
+ANALYSIS, CLUSTERING, SYNC = "analysis", "clustering", "collection_sync"
 RADIOS, FINGERPRINT = "alchemy_radio", "sonic_fingerprint"  # audiomuse_ray/schedule/jobs.py runs these
 SCHEDULED_KINDS = (RADIOS, FINGERPRINT)
 
@@ -55,6 +55,10 @@ class JobRunner:
                 from audiomuse_ray.schedule.jobs import run_job
 
                 run_job(kind, settings, options, task_id=task_id, runner=runner)
+            elif kind == SYNC:
+                from audiomuse_ray.collection.sync import run_sync
+
+                run_sync(settings, options, task_id=task_id, runner=runner)
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except Exception:  # the job has already recorded its failure in the task row
