@@ -312,11 +312,10 @@ def _finish_album(job: AlbumJob, result: AlbumResult, store: Store, progress: Pr
     rows = [*result.rows, *reused]
     track_store.save_album(store, rows, result.errors)
     fingerprint_store.save_fingerprints(store, result.fingerprints)
-    pushed = matcher.shared(job)
     origins = Counter(r.fingerprint.origin if r.fingerprint else ANALYSED for r in rows)
     counts = {"analysed": origins[ANALYSED], "copied": origins[COPIED], "pulled": origins[PULLED],
               "imported": origins[IMPORTED], "failed": len(result.errors), "unmatched": len(result.unmatched),
-              "pushed": pushed}
+              **matcher.shared(job)}
     progress.add(len(job.tracks) + len(job.known), **{k: v for k, v in counts.items() if v or k in ("analysed", "failed")})
     progress.cpu_seconds += result.cpu_seconds
     shown = {k: v for k, v in counts.items() if v}
@@ -326,7 +325,7 @@ def _finish_album(job: AlbumJob, result: AlbumResult, store: Store, progress: Pr
                                         "cpu_seconds": round(result.cpu_seconds, 2), "worker": result.worker,
                                         "rss_mb": round(getattr(result, "rss_bytes", 0) / 2**20, 1)})
     errs = "; ".join(f"{e.path.rsplit('/', 1)[-1]}: {e.error_class}" for e in result.errors)
-    what = ", ".join(f"{v} {k}" for k, v in shown.items() if k != "failed") or "nothing new"
+    what = ", ".join(f"{v} {k}" for k, v in shown.items() if k != "failed" and not k.startswith("push_")) or "nothing new"
     progress.report(log=f"{job.album.artist} — {job.album.name}: {what}"
                         + (f", {len(result.errors)} failed ({errs})" if errs else ""))
 

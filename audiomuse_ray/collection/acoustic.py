@@ -65,6 +65,11 @@ def _chromaprint():
     return chromaprint
 
 
+def require_chromaprint() -> None:
+    """Raise ``FingerprintUnavailable`` now, before a job starts, when Chromaprint cannot be loaded."""
+    _chromaprint()
+
+
 def fingerprint_samples(samples: np.ndarray, rate: int = SAMPLE_RATE_HZ) -> Fingerprint:
     """Fingerprint the first ``FINGERPRINT_SECONDS`` of mono float32 ``samples`` (values in [-1, 1])."""
     chromaprint = _chromaprint()

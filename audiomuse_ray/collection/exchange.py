@@ -49,7 +49,6 @@ class Matcher:
     pusher: Pusher | None = None
     fingerprint_known: bool = False  # fingerprint analysed tracks that have none (to share them)
     analyse_unmatched: bool = True
-    counts: Counter = field(default_factory=Counter)
     _records: dict[str, dict[str, SharedAnalysis]] = field(default_factory=dict)  # job task id -> ref -> record
 
     @property
@@ -103,21 +102,22 @@ class Matcher:
                 out.append(record.to_track_row(track, replace(fp, origin=origin, recording_id=record.recording_id)))
         return out
 
-    def shared(self, job: AlbumJob) -> int:
-        """Push the album's analyses of this model version that the hub does not know yet; returns how many
-        were sent. Their recording ids are kept, so the next sync skips them."""
+    def shared(self, job: AlbumJob) -> dict[str, int]:
+        """Push the album's analyses of this model version that the hub does not know yet; returns counts
+        (``pushed``: records sent; ``push_stored``/``push_known``/``push_refused``: the hub's answers).
+        Their recording ids are kept, so the next sync skips them."""
         if self.pusher is None:
-            return 0
+            return {}
         ids = [t.item_id for t in [*job.tracks, *job.known]]
         prints = {k: v for k, v in fingerprint_store.get_fingerprints(self.store, ids).items() if not v.recording_id}
         rows = [r for r in track_store.get_tracks(self.store, list(prints), with_embeddings=True)
                 if r.model_version == self.model_version and r.embedding is not None]
         if not rows:
-            return 0
+            return {}
         records = [SharedAnalysis.from_track(r, prints[r.item_id]) for r in rows]
         results = self.pusher.push(self.model_version, records)
         fingerprint_store.set_recording_ids(
             self.store, {r.item_id: res.recording_id for r, res in zip(rows, results) if res.recording_id})
-        for res in results:
-            self.counts[f"push_{res.status}"] += 1
-        return len(records)
+        counts = Counter(f"push_{res.status}" for res in results)
+        counts["pushed"] = len(records)
+        return dict(counts)

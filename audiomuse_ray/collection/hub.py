@@ -189,8 +189,11 @@ def lookup(store: Store, request: LookupRequest, *, model_version: str) -> Looku
     return LookupResponse(model_version, results)
 
 
-def push(store: Store, request: PushRequest, *, model_version: str, contributor: str) -> PushResponse:
-    """Store each record unless the hub has its recording (then answer its id). All-or-nothing per request."""
+def push(store: Store, request: PushRequest, *, model_version: str, contributor: str,
+         keep_ids: bool = False) -> PushResponse:
+    """Store each record unless the hub has its recording (then answer its id). All-or-nothing per request.
+    ``keep_ids`` (an operator's import, never a client's push): a new record keeps its recording id, and
+    an id the hub already holds counts as known."""
     check_model_version(request.model_version, model_version)
     for record in request.records:
         check_model_version(record.model_version, model_version)
@@ -198,6 +201,8 @@ def push(store: Store, request: PushRequest, *, model_version: str, contributor:
     results: list[PushResult] = []
     with hub_store.locked(store, [k for k in keys if k]) as conn:
         known = hub_store.candidates(conn, [k for k in keys if k], model_version)
+        taken = hub_store.existing_ids(conn, [r.recording_id for r in request.records if r.recording_id]) \
+            if keep_ids else set()
         items = {}  # fingerprint text -> items, decoded once per request
         for record, key in zip(request.records, keys):
             mine = items.setdefault(record.fingerprint, acoustic.decode(record.fingerprint))
@@ -213,7 +218,11 @@ def push(store: Store, request: PushRequest, *, model_version: str, contributor:
             if match is not None:
                 results.append(PushResult(KNOWN, match.recording_id))
                 continue
-            recording_id = uuid.uuid4().hex
+            if keep_ids and record.recording_id in taken:
+                results.append(PushResult(KNOWN, record.recording_id))
+                continue
+            recording_id = record.recording_id if keep_ids and record.recording_id else uuid.uuid4().hex
+            taken.add(recording_id)
             hub_store.insert(conn, record, recording_id, key, contributor)
             known.setdefault(key, []).append(_with_id(record, recording_id))
             results.append(PushResult(STORED, recording_id))

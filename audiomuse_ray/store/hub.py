@@ -70,6 +70,15 @@ def insert(conn: Connection, record: SharedAnalysis, recording_id: str, tag_key:
         contributor=contributor, created_at=utcnow()))
 
 
+def existing_ids(conn: Connection, recording_ids: Iterable[str]) -> set[str]:
+    ids = sorted(set(recording_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        stmt = select(shared_analysis.c.recording_id).where(shared_analysis.c.recording_id.in_(ids[start:start + 500]))
+        found.update(r[0] for r in conn.execute(stmt))
+    return found
+
+
 def count(store: Store, model_version: str | None = None) -> int:
     stmt = select(func.count()).select_from(shared_analysis)
     if model_version is not None:
