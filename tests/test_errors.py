@@ -135,8 +135,8 @@ def test_a_configured_remote_provider_is_made_without_calling_it():
 
 
 def test_the_http_edge_answers_each_error_with_its_status_and_a_message():
-    """The handlers of the Serve app on a plain FastAPI app (the real one's routes are bound to a Serve class)."""
-    from audiomuse_ray.serve.app import _typed_error, _unexpected_error
+    """The API's error handlers on a plain FastAPI app."""
+    from audiomuse_ray.serve.http_app import _typed_error, _unexpected_error
 
     app = FastAPI()
     app.add_exception_handler(AudioMuseError, _typed_error)

@@ -31,7 +31,7 @@ def config_defaults(settings: Settings) -> dict[str, Any]:
         return settings.ai_url if own == provider and settings.ai_url else DEFAULT_URLS[provider]
 
     return {
-        "default_ai_provider": own,
+        "default_ai_provider": service.default_provider(settings),
         "default_ollama_model_name": model("OLLAMA"),
         "ollama_server_url": url("OLLAMA").rstrip("/") + "/api/generate",
         "default_openai_model_name": model("OPENAI"),

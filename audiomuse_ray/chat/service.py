@@ -72,6 +72,13 @@ class ChatResult:
     log: tuple[str, ...] = field(default=(), compare=False)
 
 
+def default_provider(settings: Settings) -> str:
+    """The server's language model, or the offline keyword mode when none is configured (a request that
+    names no provider still gets songs)."""
+    own = (settings.ai_provider or "NONE").strip().upper()
+    return KEYWORDS if own == "NONE" else own
+
+
 def url_overrides_allowed(settings: Settings) -> bool:
     """A caller may point this server at another model URL only when callers are authenticated (token) or
     only this machine can call (loopback bind)."""
@@ -129,7 +136,7 @@ def instant_playlist(settings: Settings, store: Store, req: ChatRequest, *,
         raise BadRequest("Missing userInput in request")
     if len(text) > MAX_REQUEST_CHARS:
         raise BadRequest(f"'userInput' is longer than {MAX_REQUEST_CHARS} characters.")
-    provider = (req.provider or settings.ai_provider or "NONE").strip().upper()
+    provider = (req.provider or default_provider(settings)).strip().upper()
     if provider not in PROVIDERS:
         raise BadRequest(f"Unknown ai_provider {req.provider!r}; choose one of {', '.join(PROVIDERS)}.")
     if not settings.chat_timeout_s > 0 or not settings.chat_llm_timeout_s > 0:

@@ -25,7 +25,7 @@ def read_reply(reply: dict) -> tuple:
         return problem(message or "The server answered without songs."), "", query, songs_frame([])
     used = " · ".join(str(x) for x in (body.get("ai_provider_used"), body.get("ai_model_selected")) if x)
     return (ok(f"{len(rows)} songs" + (f" ({used})." if used else ".")), message, query,
-            songs_frame(rows, with_distance=False))
+            songs_frame(rows, distance=None))
 
 
 def chat_tab(ctx: UiContext) -> tuple:

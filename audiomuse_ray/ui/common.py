@@ -71,14 +71,18 @@ def reporting(n_outputs: int) -> Callable:
     return wrap
 
 
-def songs_frame(rows: list[dict], with_distance: bool = True) -> pd.DataFrame:
+def songs_frame(rows: list[dict], distance: str | None = "distance") -> pd.DataFrame:
     """Rows of the API (``item_id``, ``title``, ``author`` or ``artist``, ``album``, ``distance``) as a table
-    whose first column is the play button (select a row to hear it)."""
+    whose first column is the play button (select a row to hear it) and whose last is the item id.
+
+    ``distance`` names the column that shows each row's ``distance`` ("distance" from a seed, "step" along a
+    path); None leaves the column out, for lists where no distance means anything (a playlist, a query)."""
+    columns = [c if c != "distance" else distance for c in SONG_COLUMNS if c != "distance" or distance]
     data = [{"▶": "▶", "title": r.get("title") or "", "artist": r.get("author") or r.get("artist") or "",
-             "album": r.get("album") or "",
-             "distance": round(float(r["distance"]), 4) if with_distance and r.get("distance") is not None else None,
-             "item_id": r.get("item_id") or ""} for r in rows]
-    return pd.DataFrame(data, columns=SONG_COLUMNS)
+             "album": r.get("album") or "", "item_id": r.get("item_id") or "",
+             **({distance: round(float(r["distance"]), 4) if r.get("distance") is not None else None}
+                if distance else {})} for r in rows]
+    return pd.DataFrame(data, columns=columns)
 
 
 def song_table(label: str, elem_id: str | None = None) -> tuple[gr.Dataframe, gr.Audio]:
@@ -96,7 +100,7 @@ def wire_preview(ctx: UiContext, table: gr.Dataframe, player: gr.Audio, status: 
     @reporting(2)
     def play(evt: gr.SelectData):
         row = evt.row_value or []
-        item_id = row[SONG_COLUMNS.index("item_id")] if len(row) == len(SONG_COLUMNS) else ""
+        item_id = row[-1] if len(row) >= len(SONG_COLUMNS) - 1 else ""  # the id is always the last column
         if not item_id:
             return problem("That row has no song to play."), gr.skip()
         return ok(f"Playing a preview of “{row[1]}” by {row[2]}."), preview_file(ctx.client, item_id)

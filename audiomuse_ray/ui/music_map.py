@@ -45,7 +45,7 @@ def map_tab(ctx: UiContext) -> None:
             return problem("Draw the map first."), gr.skip(), gr.skip()
         chosen = plots.in_region(points, (a, b, c, d))
         return (ok(f"{len(chosen)} songs in the region."), plots.map_figure(points, by, (a, b, c, d)),
-                songs_frame(chosen, with_distance=False))
+                songs_frame(chosen, distance=None))
 
     draw.click(run, [percent, colour, x0, x1, y0, y1], [status, plot, items], api_name="music_map")
     select.click(take, [items, colour, x0, x1, y0, y1], [status, plot, table], api_visibility="private")

@@ -26,7 +26,7 @@ def playlists_tab(ctx: UiContext) -> None:
         return ok(f"{len(data)} playlists."), frame, gr.update(choices=list(data), value=None), data
 
     def show(name, data):
-        return songs_frame((data or {}).get(name) or [], with_distance=False)
+        return songs_frame((data or {}).get(name) or [], distance=None)
 
     refresh.click(load, None, [status, overview, pick, lists], api_name="playlists")
     pick.change(show, [pick, lists], table, api_visibility="private")

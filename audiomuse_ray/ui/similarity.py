@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 
 from audiomuse_ray.ui import plots
 from audiomuse_ray.ui.common import (
@@ -60,9 +61,25 @@ def path_tab(ctx: UiContext) -> None:
                 "here, so two close songs get a short one rather than near-repeats."
                 if 0 < len(rows) < int(count) else "")
         return (ok(f"{len(rows)} songs, total distance {reply.get('total_distance', 0):.3f}.{note}"), figure,
-                songs_frame(rows, with_distance=False))
+                songs_frame(with_steps(rows), distance="step"))
 
     go.click(run, [start, end, steps], [status, plot, table], api_name="song_path")
+
+
+def with_steps(rows: list[dict]) -> list[dict]:
+    """Path rows with ``distance`` = the angular distance (1 - cosine, as the index measures) from the song
+    before; 0 for the first. Rows without an embedding get none."""
+    out, previous = [], None
+    for row in rows:
+        vector = row.get("embedding_vector")
+        step = None
+        if vector:
+            v = np.asarray(vector, dtype=float)
+            v = v / (np.linalg.norm(v) or 1.0)
+            step = 0.0 if previous is None else float(1.0 - np.clip(v @ previous, -1.0, 1.0))
+            previous = v
+        out.append({**row, "distance": step})
+    return out
 
 
 def alchemy_tab(ctx: UiContext) -> None:

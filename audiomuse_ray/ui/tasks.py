@@ -97,9 +97,18 @@ def log_tail(task: dict) -> str:
 
 
 def failed_lines(task: dict) -> str:
-    """The task log's lines about files the analysis could not use (they name the files)."""
-    lines = [str(x) for x in (task.get("details") or {}).get("log") or [] if "failed" in str(x)]
-    return "\n".join(f"- {html.escape(x)}" for x in lines) or "No failed files in the latest log lines."
+    """The files the analysis could not use, from the task log's album lines ("Artist — Album: 9 analysed,
+    1 failed (file.mp3: UnreadableAudio)"); the job's own summary ("done: ... failed ...") names no file."""
+    out = []
+    for line in (task.get("details") or {}).get("log") or []:
+        text = str(line)
+        head, marker, files = text.partition(" failed (")
+        if not marker or not files.endswith(")"):
+            continue
+        album = head.split(": ", 1)[0]
+        album = album.split(" ", 1)[1] if album[:2].isdigit() and ":" in album[:8] else album  # "12:01:02 Artist"
+        out += [f"- {html.escape(album)}: {html.escape(f.strip())}" for f in files[:-1].split("; ") if f.strip()]
+    return "\n".join(out) or "No failed files in the latest log lines."
 
 
 def cancel_active(client: ApiClient, task_types: tuple[str, ...] = ()) -> str:

@@ -68,9 +68,12 @@ def test_two_refused_answers_run_nothing(seeded):
 
 def test_none_says_no_sql_is_generated_and_keywords_work_offline(seeded):
     settings = Settings.load({}, database_url=seeded.url, chat_db_user="audiomuse_chat_test")
-    none = instant_playlist(settings, seeded, ChatRequest("sad songs"))
+    none = instant_playlist(settings, seeded, ChatRequest("sad songs", provider="NONE"))
     assert none.executed_query is None and none.songs is None and "no SQL was generated" in none.message
     assert "KEYWORDS" in none.message
+    # with no language model configured, a request that names no provider gets the offline keyword mode
+    default = instant_playlist(settings, seeded, ChatRequest("sad songs"))
+    assert default.provider == "KEYWORDS" and default.songs and "Keyword mode" in default.message
     kw = instant_playlist(settings, seeded, ChatRequest("sad songs", provider="keywords"))
     assert kw.executed_query and kw.songs and "Keyword mode" in kw.message
     nothing = instant_playlist(settings, seeded, ChatRequest("qwerty zxcv", provider="KEYWORDS"))

@@ -165,3 +165,10 @@ def test_the_provider_route_says_what_it_supports(library_client):
     info = library_client[0].get("/api/provider").json()
     assert info["name"] == "local" and info["capabilities"]["history"] is False
     assert info["capabilities"]["streaming"] is True
+
+
+def test_instant_playlist_defaults_to_keywords_without_a_language_model(library_client):
+    client = library_client[0]
+    assert client.get("/chat/api/config_defaults").json()["default_ai_provider"] == "KEYWORDS"
+    reply = client.post("/chat/api/chatPlaylist", json={"userInput": "rock"}).json()["response"]
+    assert reply["ai_provider_used"] == "KEYWORDS" and reply["executed_query"]

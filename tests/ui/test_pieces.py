@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from audiomuse_ray.api import access as guard
-from audiomuse_ray.serve.app import BearerGuard
+from audiomuse_ray.serve.http_app import BearerGuard
 from audiomuse_ray.ui.app import banner_text, check_login
 from audiomuse_ray.ui.client import ApiError
 from audiomuse_ray.ui.tasks import TaskPoll, failed_lines, progress_html, recent_html, render_tasks
@@ -88,6 +88,12 @@ def test_progress_shows_counts_eta_and_failed_files():
     assert "4 of 10 tracks to analyse" in html and "1 failed" in html and "about 2 min 10 s left" in html
     assert "data-state='PROGRESS'" in html and "value='40'" in html
     assert "bad.mp3" in failed_lines(task) and "C — D" not in failed_lines(task)
+    # the job's own summary names no file, so it is not listed as one; a timestamped album line is
+    task["details"]["log"] += ["12:00:01 done: 5 analysed, 1 failed, 2 skipped",
+                               "12:00:02 E — F: 1 analysed, 2 failed (x.ogg: AudioTooShort; y.wav: SilentAudio)"]
+    listed = failed_lines(task).splitlines()
+    assert listed == ["- A — B: bad.mp3: UnreadableAudio", "- E — F: x.ogg: AudioTooShort",
+                      "- E — F: y.wav: SilentAudio"]
     poll = TaskPoll({}, task)
     assert poll.of_type(("analysis", "main_analysis")) is task and poll.of_type(("clustering",)) == {}
 
