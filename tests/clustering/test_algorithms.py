@@ -134,3 +134,12 @@ def test_the_registry_refuses_a_second_owner_of_a_name_or_a_range(bands):
     with pytest.raises(ValueError, match="belongs to kmeans"):
         algorithms.register(Stealer())
     assert "stealer" not in algorithms.names()
+
+
+def test_the_http_api_lists_it_and_validates_with_it(bands, library_client):
+    """Over the API's routes (in process): the catalog route offers it; a clustering start that names an
+    unknown algorithm is a 400 listing the registry, this one among them."""
+    client = library_client[0]
+    assert "bands" in [a["name"] for a in client.get("/api/clustering/algorithms").json()]
+    refused = client.post("/api/clustering/start", json={"clustering_method": "hdbscan"})
+    assert refused.status_code == 400 and "bands" in refused.json()["error"]

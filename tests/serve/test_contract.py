@@ -172,3 +172,10 @@ def test_instant_playlist_defaults_to_keywords_without_a_language_model(library_
     assert client.get("/chat/api/config_defaults").json()["default_ai_provider"] == "KEYWORDS"
     reply = client.post("/chat/api/chatPlaylist", json={"userInput": "rock"}).json()["response"]
     assert reply["ai_provider_used"] == "KEYWORDS" and reply["executed_query"]
+
+
+def test_the_clustering_algorithms_come_from_the_registry(library_client):
+    from audiomuse_ray.clustering.algorithms import registry
+
+    listed = library_client[0].get("/api/clustering/algorithms").json()
+    assert [a["name"] for a in listed] == list(registry.names())

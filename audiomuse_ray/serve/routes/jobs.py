@@ -8,8 +8,9 @@ from fastapi import APIRouter, Body, Depends, Path
 from starlette.concurrency import run_in_threadpool
 
 from audiomuse_ray.api import jobs_api
+from audiomuse_ray.clustering.algorithms import algorithms_catalog
 from audiomuse_ray.serve.params import LooseInt, count
-from audiomuse_ray.serve.schemas import AnalysisBody, CancelReply, ErrorReply, TaskStarted, TaskStatus
+from audiomuse_ray.serve.schemas import AnalysisBody, CancelReply, ErrorReply, Open, TaskStarted, TaskStatus
 from audiomuse_ray.serve.services import Services, services
 
 router = APIRouter(tags=["jobs"])
@@ -73,3 +74,9 @@ async def start_clustering(svc: Svc, body: Annotated[dict[str, Any] | None, Body
     return await run_in_threadpool(jobs_api.start_clustering, svc.settings, svc.store, body or {})
 
 
+
+
+@router.get("/api/clustering/algorithms", response_model=None, responses={200: {"model": list[Open]}},
+            summary="The clustering algorithms this server offers, with their parameters and ranges")
+def clustering_algorithms() -> list:
+    return algorithms_catalog()
