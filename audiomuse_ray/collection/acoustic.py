@@ -87,7 +87,11 @@ def fingerprint_file(path: str | Path) -> tuple[Fingerprint, float]:
     from audiomuse_ray.analysis import audio
 
     decoded = audio.decode(path, max_seconds=FINGERPRINT_SECONDS, segments=1)
-    return fingerprint_samples(decoded.samples), decoded.duration_s
+    duration = decoded.duration_s
+    if decoded.samples.shape[0] >= (FINGERPRINT_SECONDS - 1) * SAMPLE_RATE_HZ:
+        # the read stopped at two minutes, so the decoder only knows that much: ask the container
+        duration = audio.probe(Path(path)).duration_s or duration
+    return fingerprint_samples(decoded.samples), duration
 
 
 def decode(chromaprint_text: str) -> np.ndarray:

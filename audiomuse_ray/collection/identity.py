@@ -3,7 +3,7 @@
 So it may be generous (two different recordings sharing a key only cost a fingerprint comparison) but
 must not be strict (a key that differs between two copies of one recording hides a match): case,
 accents, punctuation, "The ", bracketed remarks ("(Remastered 2011)", "[Live]") and featured artists
-are dropped; the first credited artist stands for the rest. Durations must agree within
+are dropped, and so are the spaces between words; the first credited artist stands for the rest. Durations must agree within
 ``DURATION_TOLERANCE_S`` (or ``DURATION_TOLERANCE_FRACTION`` of the longer): an edit or a clip of a
 recording is another recording.
 """
@@ -70,12 +70,17 @@ def normalise_artist(artist: str | None) -> str:
 
 
 def tag_key(artist: str | None, title: str | None) -> str | None:
-    """``"artist\\x1ftitle"``: the key shared by every copy of a recording; None without a title (such a
-    track is never shared or matched: there is nothing to find candidates by)."""
-    t = normalise_title(title)
+    """``"artist\\x1ftitle"`` with the spaces taken out too ("T.N.T." and "TNT", "Don't" and "Dont" meet):
+    the key shared by every copy of a recording; None without a title (such a track is never shared or
+    matched: there is nothing to find candidates by).
+
+    >>> tag_key("The Who", "Baba O'Riley")
+    'who\\x1fbabaoriley'
+    """
+    t = normalise_title(title).replace(" ", "")
     if not t:
         return None
-    return f"{normalise_artist(artist)}\x1f{t}"
+    return f"{normalise_artist(artist).replace(' ', '')}\x1f{t}"
 
 
 def durations_agree(a: float | None, b: float | None) -> bool:
