@@ -12,7 +12,10 @@ from audiomuse_ray.netaddr import is_loopback
 
 PROTECTED_PREFIXES = ("/api", "/chat/api")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-OPEN_PATHS = {"/api/health"}  # health checks (scripts, probes) need no token; they reveal nothing
+# Health checks (scripts, probes) and the API's own documentation need no token: they reveal nothing, and a
+# browser cannot send a bearer token to read the docs.
+OPEN_PATHS = {"/api/health", "/api/docs", "/api/openapi.json"}
+OPEN_PREFIXES = ("/api/docs/",)
 _state = {"token": "", "open_writes": True}
 
 
@@ -29,7 +32,8 @@ def write_policy() -> str:
 
 def refusal(path: str, method: str, authorization: str) -> tuple[int, str] | None:
     """(status, message) when the request must be refused, else None."""
-    if not path.startswith(PROTECTED_PREFIXES) or (path in OPEN_PATHS and method == "GET"):
+    if not path.startswith(PROTECTED_PREFIXES) or (method == "GET" and (path in OPEN_PATHS
+                                                                     or path.startswith(OPEN_PREFIXES))):
         return None
     token = _state["token"]
     if token:

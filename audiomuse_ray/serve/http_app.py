@@ -100,10 +100,11 @@ def create_api(routers=ROUTERS) -> FastAPI:
     """A FastAPI app with ``routers`` mounted; its routes read the replica's ``Services``."""
     from audiomuse_ray import __version__
 
-    api = FastAPI(title="audiomuse-ray", version=__version__, description=DESCRIPTION, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    api = FastAPI(title="audiomuse-ray", version=__version__, description=DESCRIPTION, docs_url=None,
+                  openapi_url=OPENAPI_URL, redoc_url=None)
     for router in routers:
         api.include_router(router)
+    _mount_docs(api)
     api.add_exception_handler(AudioMuseError, _typed_error)
     api.add_exception_handler(RequestValidationError, _unreadable_request)
     api.add_exception_handler(StarletteHTTPException, _routing_error)
@@ -111,6 +112,28 @@ def create_api(routers=ROUTERS) -> FastAPI:
     api.add_middleware(BearerGuard)
     api.openapi = lambda: _document(api)
     return api
+
+
+OPENAPI_URL, DOCS_URL, DOCS_ASSETS = "/api/openapi.json", "/api/docs", "/api/docs/assets"
+
+
+def _mount_docs(api: FastAPI) -> None:
+    """``/api/docs``: Swagger UI from the files of the ``swagger-ui-py`` wheel, served here; FastAPI's
+    default page loads them from a CDN, which a self-hosted server often cannot reach."""
+    import importlib.resources
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = importlib.resources.files("swagger_ui") / "static"
+    api.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @api.get(DOCS_URL, include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="audiomuse-ray API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
 
 def _document(api: FastAPI) -> dict:
