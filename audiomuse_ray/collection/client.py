@@ -119,6 +119,9 @@ class HubClient:
         if resp.status_code == 404:
             raise HubUnavailable(f"{self.url} has no collection hub at {API} (HTTP 404): is it an audiomuse-ray "
                                  "instance with AUDIOMUSE_HUB_TOKENS set?")
+        if resp.status_code >= 500:
+            raise HubUnavailable(f"The hub at {self.url} failed (HTTP {resp.status_code}"
+                                 + (f": {message}" if message else "") + f"). {RESUME}")
         if resp.status_code >= 400:
             raise HubError(f"The hub at {self.url} answered HTTP {resp.status_code}"
                            + (f": {message}" if message else "") + f". {RESUME}")
