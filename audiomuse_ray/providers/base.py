@@ -104,6 +104,13 @@ class MediaProvider(Protocol):
         """Create playlist ``name`` (replacing one of the same name) and return its provider id. The old one
         of that name is only dropped once the new one exists, so a failed call leaves it in place."""
 
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """Make playlist ``playlist_id`` hold ``item_ids`` (and be named ``name``) and return its id: the same
+        id where the server can edit a playlist in place (providers whose registration says
+        ``playlist_in_place``), so a client that pinned it keeps it. A playlist that is gone, or no id, is
+        created as ``create_playlist`` does. The new songs go in before the old ones come out, where the
+        server allows that order, so a failed call leaves the old songs."""
+
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         """Playlists on the server, optionally only those whose name ends with ``suffix``."""
 

@@ -1,7 +1,8 @@
 """Emby as a media provider. Jellyfin began as a fork of Emby and both still speak the same item API
 (``/Users/{id}/Items``, ``UserData``, ``ArtistItems``, ``X-Emby-Token``), so this is the Jellyfin provider
 with Emby's differences: every path under ``/emby``, playlists created from query parameters
-(``POST /emby/Playlists?Name=&Ids=&UserId=&MediaType=Audio``) and deleted with ``POST /emby/Items/Delete?Ids=``.
+(``POST /emby/Playlists?Name=&Ids=&UserId=&MediaType=Audio``) and deleted with ``POST /emby/Items/Delete?Ids=``;
+songs are swapped in place through ``/emby/Playlists/{id}/Items`` as on Jellyfin.
 Previews use the same ``Audio/{id}/universal`` stream as Jellyfin's.
 """
 
@@ -25,7 +26,8 @@ class EmbyConfig:
 
 
 @register("emby", config=EmbyConfig, title="Emby",
-          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True),
           history_user=HistoryUser("Emby user name or id", "Emby API token", secret="token",
                                    default_from="emby_user_id"))
 class EmbyProvider(JellyfinProvider):
@@ -44,6 +46,9 @@ class EmbyProvider(JellyfinProvider):
     def _post_playlist(self, name: str, item_ids: Sequence[str]):
         return self.client.request("POST", "Playlists", params={"Name": name, "Ids": ",".join(item_ids),
                                                                 "UserId": self.user_id, "MediaType": "Audio"})
+
+    def _rename_playlist(self, playlist_id: str, name: str) -> bool:
+        return False  # Emby renames only through a whole item update: a renamed radio gets a new playlist
 
     def delete_playlist(self, playlist_id: str) -> None:
         self.client.request("POST", "Items/Delete", params={"Ids": playlist_id}).close()

@@ -21,6 +21,7 @@ from audiomuse_ray.providers.http import STREAM_KBPS, HttpClient, temporary_down
 from audiomuse_ray.providers.registry import Capabilities, HistoryUser, register
 
 PAGE = 500
+PLAYLIST_BATCH = 100  # ids per playlist edit (they travel in the query string)
 TICKS_PER_SECOND = 10_000_000
 
 
@@ -34,7 +35,8 @@ class JellyfinConfig:
 
 
 @register("jellyfin", config=JellyfinConfig, title="Jellyfin",
-          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True),
           history_user=HistoryUser("Jellyfin user name or id", "Jellyfin API token", secret="token",
                                    default_from="jellyfin_user_id"))
 class JellyfinProvider(SuffixPlaylistCleanup):
@@ -118,6 +120,33 @@ class JellyfinProvider(SuffixPlaylistCleanup):
                 self.delete_playlist(old_id)
         return playlist_id
 
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """The new songs added (``POST Playlists/{id}/Items``), then the old entries removed by their entry
+        ids (``DELETE Playlists/{id}/Items?EntryIds=``): the id stays and a failed add leaves the old songs.
+        A new name needs ``POST Playlists/{id}`` (Jellyfin 10.9+); where that is refused, a new playlist."""
+        current = next((p for p in self.list_playlists() if p.id == playlist_id), None) if playlist_id else None
+        if current is None:
+            return self.create_playlist(name, item_ids)
+        if current.name != name and not self._rename_playlist(current.id, name):
+            created = self.create_playlist(name, item_ids)
+            self.delete_playlist(current.id)
+            return created
+        entries = self.client.get_json(f"Playlists/{current.id}/Items", params={"UserId": self.user_id})
+        old = [str(i["PlaylistItemId"]) for i in (entries or {}).get("Items") or [] if i.get("PlaylistItemId")]
+        for batch in _batches(list(item_ids)):
+            self.client.request("POST", f"Playlists/{current.id}/Items",
+                                params={"Ids": ",".join(batch), "UserId": self.user_id}).close()
+        for batch in _batches(old):
+            self.client.request("DELETE", f"Playlists/{current.id}/Items", params={"EntryIds": ",".join(batch)}).close()
+        return current.id
+
+    def _rename_playlist(self, playlist_id: str, name: str) -> bool:
+        try:
+            self.client.request("POST", f"Playlists/{playlist_id}", json={"Name": name}).close()
+        except ProviderRequestError:
+            return False
+        return True
+
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         items = self._items(self.user_id, {"IncludeItemTypes": "Playlist", "Recursive": "true", "Fields": "ChildCount"})
         return [PlaylistInfo(i["Id"], i.get("Name") or "", int(i.get("ChildCount") or 0))
@@ -180,6 +209,11 @@ def _track(i: dict, album: Album) -> Track:
         genre=(i.get("Genres") or [None])[0],
         artist_id=_artist_id(i, artists[0] if artists else ""),
     )
+
+
+def _batches(ids: list[str], size: int = PLAYLIST_BATCH) -> list[list[str]]:
+    """Ids in groups short enough for one query string."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def _looks_like_id(text: str) -> bool:

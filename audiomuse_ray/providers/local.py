@@ -117,7 +117,8 @@ class LocalConfig:
 
 
 @register("local", config=LocalConfig, title="A local music folder",
-          capabilities=Capabilities(history=False, artist_ids=False, streaming=True, playlists=True))
+          capabilities=Capabilities(history=False, artist_ids=False, streaming=True, playlists=True,
+                                      playlist_in_place=True))
 class LocalFolderProvider(SuffixPlaylistCleanup):
     name = "local"
 
@@ -272,9 +273,18 @@ class LocalFolderProvider(SuffixPlaylistCleanup):
             return ogg_excerpt(str(path), seconds, start_s)
 
     def create_playlist(self, name: str, item_ids: Sequence[str]) -> str:
+        return self._write_playlist(_file_name(name), name, item_ids)
+
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """The file of ``playlist_id`` rewritten (its name, hence the id, stays even when ``name`` changes)."""
+        if playlist_id and any(p.id == playlist_id for p in self.list_playlists()):
+            return self._write_playlist(playlist_id, name, item_ids)
+        return self.create_playlist(name, item_ids)
+
+    def _write_playlist(self, stem: str, name: str, item_ids: Sequence[str]) -> str:
         tracks = self._lookup(item_ids)
         self.playlist_dir.mkdir(parents=True, exist_ok=True)
-        target = self.playlist_dir / (_file_name(name) + PLAYLIST_EXTENSION)
+        target = self.playlist_dir / (stem + PLAYLIST_EXTENSION)
         lines = ["#EXTM3U", f"#PLAYLIST:{name}"]
         for t in tracks:
             lines.append(f"#EXTINF:{int(t.duration or -1)},{t.artist} - {t.title}")

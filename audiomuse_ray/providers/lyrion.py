@@ -8,7 +8,8 @@ fingerprints are not available for it.
 
 ``playlists new`` does not make a second playlist of an existing name, so a playlist is replaced by
 building the new one under a temporary name that keeps the suffix (``~<hex>~<name>``), deleting the old
-one, and renaming: a failure before the delete leaves the old playlist whole.
+one, and renaming: a failure before the delete leaves the old playlist whole. ``replace_playlist`` edits
+an existing playlist instead (``playlists edit``), keeping its id.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class LyrionConfig:
 
 
 @register("lyrion", config=LyrionConfig, title="Lyrion",
-          capabilities=Capabilities(history=False, artist_ids=True, streaming=True, playlists=True))
+          capabilities=Capabilities(history=False, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True))
 class LyrionProvider(SuffixPlaylistCleanup):
     name = "lyrion"
 
@@ -119,6 +121,23 @@ class LyrionProvider(SuffixPlaylistCleanup):
                 self.delete_playlist(old_id)
             self.request("playlists", "rename", f"playlist_id:{playlist_id}", f"newname:{name}")
         return playlist_id
+
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """Edited in place, so the id stays: the old entries deleted by index (last first), the new ones
+        added, the playlist renamed when the name changed. Lyrion's ``add`` skips a song the playlist
+        already holds, so the old songs must go first: a failure midway leaves a partial playlist, which
+        the next run replaces."""
+        current = next((p for p in self.list_playlists() if p.id == playlist_id), None) if playlist_id else None
+        if current is None:
+            return self.create_playlist(name, item_ids)
+        held = int(self.request("playlists", "tracks", 0, 0, f"playlist_id:{current.id}").get("count") or 0)
+        for index in range(held - 1, -1, -1):
+            self.request("playlists", "edit", "cmd:delete", f"playlist_id:{current.id}", f"index:{index}")
+        for item_id in item_ids:
+            self.request("playlists", "edit", "cmd:add", f"playlist_id:{current.id}", f"track_id:{item_id}")
+        if current.name != name:
+            self.request("playlists", "rename", f"playlist_id:{current.id}", f"newname:{name}")
+        return current.id
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         items = self._paged("playlists", "playlists_loop", "tags:s")

@@ -27,6 +27,7 @@ from audiomuse_ray.providers.http import HttpClient, file_kbps, temporary_downlo
 from audiomuse_ray.providers.registry import Capabilities, HistoryUser, register
 
 PAGE = 500
+PLAYLIST_BATCH = 100  # tracks per playlist edit (their ids travel in the query string)
 ALBUM_TYPE, TRACK_TYPE = 9, 10
 
 
@@ -39,7 +40,8 @@ class PlexConfig:
 
 
 @register("plex", config=PlexConfig, title="Plex",
-          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True),
           # the history is the token owner's: another user is named by their own token, not a name
           history_user=HistoryUser("", "Plex token of the listening user", secret="token"))
 class PlexProvider(SuffixPlaylistCleanup):
@@ -144,6 +146,25 @@ class PlexProvider(SuffixPlaylistCleanup):
             if old_id != playlist_id:
                 self.delete_playlist(old_id)
         return playlist_id
+
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """The new tracks appended (``PUT /playlists/{id}/items?uri=``), then the old entries removed by
+        their ``playlistItemID`` and the title set (``PUT /playlists/{id}?title=``): the ratingKey stays."""
+        current = next((p for p in self.list_playlists() if p.id == playlist_id), None) if playlist_id else None
+        if current is None:
+            return self.create_playlist(name, item_ids)
+        entries = self._container(f"playlists/{current.id}/items").get("Metadata") or []
+        old = [str(e["playlistItemID"]) for e in entries if e.get("playlistItemID")]
+        prefix = f"server://{self._machine_identifier()}/com.plexapp.plugins.library/library/metadata/"
+        ids = list(item_ids)
+        for i in range(0, len(ids), PLAYLIST_BATCH):
+            self.client.request("PUT", f"playlists/{current.id}/items",
+                                params={"uri": prefix + ",".join(ids[i:i + PLAYLIST_BATCH])}).close()
+        for entry in old:
+            self.client.request("DELETE", f"playlists/{current.id}/items/{entry}").close()
+        if current.name != name:
+            self.client.request("PUT", f"playlists/{current.id}", params={"title": name}).close()
+        return current.id
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         items = self._container("playlists", {"playlistType": "audio"}).get("Metadata") or []

@@ -36,6 +36,7 @@ class Capabilities:
     artist_ids: bool = False  # the server's own artist ids, which its plugin sends (not ids derived from names)
     streaming: bool = True  # open_stream: previews, and later the analysis of remote files without a download
     playlists: bool = True
+    playlist_in_place: bool = False  # replace_playlist keeps the playlist's id (radios refresh a pinned playlist)
 
 
 @dataclass(frozen=True)

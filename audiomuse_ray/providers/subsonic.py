@@ -47,7 +47,8 @@ class SubsonicConfig:
 
 
 @register("subsonic", config=SubsonicConfig, title="Subsonic/Navidrome",
-          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True),
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True),
           history_user=HistoryUser("Navidrome/Subsonic user name", "Password", secret="password",
                                    default_from="subsonic_user"))
 class SubsonicProvider(SuffixPlaylistCleanup):
@@ -201,6 +202,17 @@ class SubsonicProvider(SuffixPlaylistCleanup):
             return str(created["id"])
         found = [p for p in self.list_playlists() if p.name == name]  # API < 1.14 returns an empty body
         return found[0].id if found else ""
+
+    def replace_playlist(self, playlist_id: str | None, name: str, item_ids: Sequence[str]) -> str:
+        """``createPlaylist`` with ``playlistId`` swaps the songs in one call (a failure leaves the old ones),
+        ``updatePlaylist`` renames; a playlist that is gone is created anew."""
+        current = next((p for p in self.list_playlists() if p.id == playlist_id), None) if playlist_id else None
+        if current is None:
+            return self.create_playlist(name, item_ids)
+        self.call("createPlaylist", {"playlistId": current.id, "songId": list(item_ids)})
+        if current.name != name:
+            self.call("updatePlaylist", {"playlistId": current.id, "name": name})
+        return current.id
 
     def list_playlists(self, suffix: str | None = None) -> list[PlaylistInfo]:
         body = self.call("getPlaylists")

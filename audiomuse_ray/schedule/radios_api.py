@@ -176,10 +176,18 @@ def run_radios(store: Store, lib: Library, write_playlist: PlaylistWriter, *, ar
 
 
 def provider_writer(store: Store, provider: MediaProvider) -> PlaylistWriter:
-    """Writes through ``provider.create_playlist`` (which replaces the playlist of that name) and records
-    the playlist with the others this service created."""
-    def write(name: str, item_ids: list[str], _previous_id: str | None) -> str:
-        playlist_id = provider.create_playlist(name, item_ids)
+    """Writes through ``provider.replace_playlist`` where its registration says it keeps the playlist's id
+    (the radio's previous playlist then keeps its id on the media server), else ``create_playlist`` (which
+    replaces the playlist of that name); records the playlist with the others this service created."""
+    from audiomuse_ray.providers.registry import spec
+
+    in_place = spec(provider.name).capabilities.playlist_in_place
+
+    def write(name: str, item_ids: list[str], previous_id: str | None) -> str:
+        if in_place:
+            playlist_id = provider.replace_playlist(previous_id, name, item_ids)
+        else:
+            playlist_id = provider.create_playlist(name, item_ids)
         playlist_store.save_playlist(store, name, item_ids, provider.name, playlist_id)
         return playlist_id
 

@@ -5,7 +5,7 @@ Only for tests: Jellyfin, Emby, Plex and Lyrion cannot run here (supysonic can: 
 the real one; ``FakeSubsonic`` is for what it cannot show, e.g. many threads or a failure on demand). The
 library comes from a local folder scan, so downloads return real audio bytes, and the transcoding
 streams (Jellyfin's and Emby's ``Audio/{id}/universal``, Subsonic's ``stream``) real MP3 made by ffmpeg.
-``fail_creates_from = N``
+Playlist edits in place (``replace_playlist``) are in ``playlist_edits.py``. ``fail_creates_from = N``
 makes the Nth playlist creation (counting from 1) and every later one answer HTTP 500.
 """
 
@@ -21,6 +21,8 @@ from pathlib import Path
 from audiomuse_ray.providers.base import Album, Track
 from tests.fakes.audio import audio_file, mp3_stream
 from tests.fakes.loopback import LoopbackServer, Request, Response
+from tests.fakes.playlist_edits import (install_jellyfin_edits, install_lyrion_edits, install_plex_edits,
+                                        install_subsonic_edits)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class FakeJellyfin(LoopbackServer):
         self.route("GET", "/Items/", self._guard(self.download), prefix=True)
         self.route("GET", "/Audio/", self._guard(self.universal), prefix=True)
         self.route("GET", "/System/Info", self._guard(lambda r: Response(200, {"ServerName": "fake", "Version": "10.10.0"})))
+        install_jellyfin_edits(self)
 
     def _guard(self, fn):
         def wrapped(req: Request) -> Response:
@@ -135,6 +138,7 @@ class FakeEmby(FakeJellyfin):
         self.prefix_routes = [(m, "/emby" + path, fn) for m, path, fn in self.prefix_routes if m == "GET"]
         self.route("POST", "/emby/Playlists", self._guard(self.create_from_query))
         self.route("POST", "/emby/Items/Delete", self._guard(self.delete_by_query))
+        install_jellyfin_edits(self, "/emby", rename=False)
 
     def create_from_query(self, req: Request) -> Response:
         ids = [i for i in (req.arg("Ids") or "").split(",") if i]
@@ -170,6 +174,7 @@ class FakePlex(LoopbackServer):
             {"ratingKey": pid, "title": name, "leafCount": len(ids), "playlistType": "audio"}
             for pid, (name, ids) in self.playlists.items()])))
         self.route("DELETE", "/playlists/", self._guard(self.delete_playlist), prefix=True)
+        install_plex_edits(self)
 
     def _guard(self, fn):
         def wrapped(req: Request) -> Response:
@@ -255,6 +260,7 @@ class FakeLyrion(LoopbackServer):
         self.fail_creates_from: int | None = None
         self.route("POST", "/jsonrpc.js", self.jsonrpc)
         self.route("GET", "/music/", self.download, prefix=True)
+        install_lyrion_edits(self)
 
     def jsonrpc(self, req: Request) -> Response:
         body = req.json()
@@ -328,6 +334,7 @@ class FakeSubsonic(LoopbackServer):
         self.creates = 0
         self.fail_creates_from: int | None = None
         self.route("GET", "/rest/", self.rest, prefix=True)
+        install_subsonic_edits(self)
 
     def _reply(self, status: int = 200, error: tuple[int, str] | None = None, **body) -> Response:
         payload = {"status": "failed", "error": {"code": error[0], "message": error[1]}} if error else {"status": "ok", **body}

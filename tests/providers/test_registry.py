@@ -87,7 +87,8 @@ def test_a_provider_defined_in_a_test_module_registers_and_is_found(settings, tm
         assert provider.open_stream("song", None, 4) == Excerpt("audio/x-toy", b"0123")
         assert describe_provider(toy) == {
             "name": "toy", "title": "Toy box",
-            "capabilities": {"history": True, "artist_ids": False, "streaming": True, "playlists": True},
+            "capabilities": {"history": True, "artist_ids": False, "streaming": True, "playlists": True,
+                             "playlist_in_place": False},
             "history_user": {"user_label": "Toy user", "secret_label": "Toy password", "secret": "password",
                              "default_user": "kid"},
         }

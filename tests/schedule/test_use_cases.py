@@ -166,3 +166,30 @@ def test_schedule_command_line(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
     assert main(["schedule", "list", "--json", *db]) == 0
     assert '"task_type": "alchemy_radio"' in capsys.readouterr().out
+
+
+def test_radio_runs_refresh_the_same_playlist_on_the_media_server(store, lib):
+    """Through ``provider_writer``: a Subsonic server's playlist keeps its id while each run changes its songs."""
+    from audiomuse_ray.providers.base import Album, Track
+    from audiomuse_ray.providers.subsonic import SubsonicProvider
+    from tests.fakes.music_servers import FakeLibrary, FakeSubsonic
+
+    album = Album("al-1", "Everything", "Various")
+    songs = FakeLibrary([album], {album.id: [Track(m.item_id, m.title, m.author, m.album, m.album_artist, "/x.flac")
+                                             for m in lib.meta]})
+    anchor = radios_api.create_anchor(store, {"name": "Fresh", "items": [{"id": "c1-t000"}]})["anchor"]["id"]
+    radio = radios_api.create_radio(store, {"anchor_id": anchor, "temperature": 1.0, "n_results": 8,
+                                            "max_repeat_share": 0.25})["radio"]
+    with FakeSubsonic(songs) as server:
+        writer = radios_api.provider_writer(store, SubsonicProvider(server.url, "admin", "secret", retries=0))
+        runs, held_each_night = [], []
+        for day in range(3):
+            runs.append(radios_api.run_radios(store, lib, writer, now=NOW + timedelta(days=day),
+                                              rng=np.random.default_rng(day)))
+            held_each_night.append(list(next(iter(server.playlists.values()))[1]))
+        ids = [r["radios"][0]["playlist_id"] for r in runs]
+        assert all(len(set(a) & set(b)) <= 2 for a, b in zip(held_each_night, held_each_night[1:]))  # new songs
+        assert len(set(ids)) == 1 and list(server.playlists) == ids[:1]  # one playlist, the same id each night
+        name, held = server.playlists[ids[0]]
+        assert name == "Fresh" and len(held) == 8 and radio["id"] == runs[-1]["radios"][0]["id"]
+    assert radios_api.list_radios(store)["radios"][0]["provider_playlist_id"] == ids[0]
