@@ -68,6 +68,8 @@ class SyncSummary:
     skipped: int  # already analysed here before this sync
     seconds: float
     hub_model_version: str = ""
+    worker_cpu_seconds: float = 0.0  # CPU the workers spent (fingerprints, and analyses of what remained)
+    index_seconds: float = 0.0  # of ``seconds``, rebuilding the index and the map afterwards
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -126,7 +128,8 @@ def run_sync(settings: Settings, options: SyncOptions, *, task_id: str | None = 
     c = summary.counts
     return SyncSummary(summary.task_id, summary.status, summary.albums, c.get("pulled", 0), c.get("copied", 0),
                        summary.analysed, c.get("pushed", 0), c.get("push_stored", 0), summary.failed,
-                       summary.skipped, time.monotonic() - started, info.model_version)
+                       summary.skipped, time.monotonic() - started, info.model_version, summary.worker_cpu_seconds,
+                       summary.index_seconds)
 
 
 def _shown_url(url: str) -> str:
