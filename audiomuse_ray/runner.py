@@ -15,6 +15,7 @@ from typing import Any
 import ray
 
 from audiomuse_ray.errors import AudioMuseError
+from audiomuse_ray.providers.registry import provider_secrets
 from audiomuse_ray.ray_runtime import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
@@ -70,6 +71,16 @@ class JobRunner:
         return self.task_id
 
 
+# The secrets each kind of job reads besides the database URL and its media provider's: everything else is
+# blanked before the settings travel to the job's actor (the API token and the hub tokens never do).
+JOB_SECRETS: dict[str, tuple[str, ...]] = {CLUSTERING: ("ai_api_key",)}
+
+
+def job_settings(settings: Settings, kind: str) -> Settings:
+    """``settings`` as the job of ``kind`` receives them: only the secrets it uses."""
+    return settings.keeping_secrets("database_url", *provider_secrets(settings), *JOB_SECRETS.get(kind, ()))
+
+
 def start_job(settings: Settings, store: Store, kind: str, options: Any) -> str:
     """Reserve the task row (refused with ``JobAlreadyRunning`` while another job of ``kind`` is active),
     then start the detached actor that runs the job; returns the task id at once."""
@@ -81,7 +92,8 @@ def start_job(settings: Settings, store: Store, kind: str, options: Any) -> str:
     try:
         connect_ray(settings)
         ray.remote(JobRunner).options(name=name, namespace=JOB_NAMESPACE, lifetime="detached", num_cpus=0,
-                                      max_restarts=0).remote(kind, settings, task_id, runner, options)
+                                      max_restarts=0).remote(kind, job_settings(settings, kind), task_id, runner,
+                                                             options)
     except (AudioMuseError, ray.exceptions.RayError, ValueError) as exc:
         task_store.finish_lost(store, task_id, task_store.FAILURE, f"the job could not be started: {exc}")
         raise AudioMuseError(f"The {kind} job could not be started on Ray: {exc}") from exc

@@ -160,6 +160,18 @@ class Settings:
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
 
+    @classmethod
+    def secret_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.metadata["secret"])
+
+    def keeping_secrets(self, *names: str) -> "Settings":
+        """A copy holding only the secrets ``names``, every other one blanked: what is shipped to a process
+        that needs only those (a job actor, a worker), so a secret reaches only the process that uses it."""
+        unknown = set(names) - set(self.secret_names())
+        if unknown:
+            raise ValueError(f"not secret settings: {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **{n: "" for n in self.secret_names() if n not in names})
+
     # ----------------------------------------------------------------------------------------- reading
     def public_dict(self) -> dict[str, Any]:
         """Settings safe to show in a page or a log: secrets are replaced by whether they are set."""

@@ -172,6 +172,13 @@ def provider_config(settings: Settings) -> Any:
     return config(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(config)})
 
 
+def provider_secrets(settings: Settings) -> tuple[str, ...]:
+    """The secret Settings fields the chosen provider reads (its password or token), to keep when the rest
+    of ``settings`` is shipped somewhere without the other secrets (``Settings.keeping_secrets``)."""
+    secret = set(Settings.secret_names())
+    return tuple(f.name for f in dataclasses.fields(spec(settings.provider).config) if f.name in secret)
+
+
 def make_provider(source: Any) -> MediaProvider:
     """The provider a ``provider_config`` (or, for existing callers, whole ``Settings``) describes."""
     config = provider_config(source) if isinstance(source, Settings) else source

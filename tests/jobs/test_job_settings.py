@@ -1,0 +1,44 @@
+"""A secret reaches only the process that uses it: what a job's actor receives (pickled, as Ray ships it)
+holds the database URL and its own provider's secret, the clustering job also the model key, and never
+the API token, the hub tokens or another provider's secret."""
+
+from __future__ import annotations
+
+import cloudpickle
+import pytest
+
+from audiomuse_ray.providers.registry import provider_config
+from audiomuse_ray.runner import ANALYSIS, CLUSTERING, SYNC, job_settings
+from audiomuse_ray.settings import Settings
+
+SECRETS = {name: f"SECRET-{name}-value" for name in Settings.secret_names() if name != "database_url"}
+SECRETS["hub_tokens"] = "friend:SECRET-hub_tokens-value"
+
+
+def shipped(obj) -> bytes:
+    return cloudpickle.dumps(obj)
+
+
+@pytest.mark.parametrize("provider,extra", [
+    ("jellyfin", {"jellyfin_url": "http://jf", "jellyfin_user_id": "u"}),
+    ("subsonic", {"subsonic_url": "http://nd", "subsonic_user": "me"}),
+    ("plex", {"plex_url": "http://plex"}),
+])
+@pytest.mark.parametrize("kind", [ANALYSIS, CLUSTERING, SYNC])
+def test_a_job_receives_only_the_secrets_it_uses(tmp_path, provider, kind, extra):
+    settings = Settings.load({}, data_dir=str(tmp_path), provider=provider,
+                             database_url="postgresql://u:SECRET-db@db/a", **extra, **SECRETS)
+    data = shipped(job_settings(settings, kind))
+    own = {"jellyfin": "jellyfin_token", "subsonic": "subsonic_password", "plex": "plex_token"}[provider]
+    kept = {own} | ({"ai_api_key"} if kind == CLUSTERING else set())
+    for name, value in SECRETS.items():
+        assert (value.encode() in data) is (name in kept), name
+    assert b"SECRET-db" in data  # every job writes its results to the database
+
+
+def test_a_provider_config_holds_its_own_secret_only(tmp_path):
+    settings = Settings.load({}, data_dir=str(tmp_path), provider="emby", emby_url="http://emby", emby_user_id="u",
+                             **SECRETS)
+    data = shipped(provider_config(settings))
+    assert SECRETS["emby_token"].encode() in data
+    assert all(v.encode() not in data for k, v in SECRETS.items() if k != "emby_token")
