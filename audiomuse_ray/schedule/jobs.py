@@ -140,15 +140,13 @@ def _library(store: Store):
 
 
 def radios_job(settings: Settings, store: Store, job: RadiosJob, task_id: str) -> dict:
-    from audiomuse_ray.schedule.radios_api import provider_writer, run_radios
+    from audiomuse_ray.schedule.radios_api import listening_history, provider_writer, run_radios
 
     lib, artists = _library(store)
     provider = job.provider_factory(settings)
-    try:
-        history = provider.top_played(None, limit=HISTORY_LIMIT)
-    except (HistoryUnsupported, ProviderError) as exc:  # no history: radios still run, without the skip
-        task_store.update_task(store, task_id, log=f"no listening history ({exc}); recently played songs not skipped")
-        history = None
+    history, why = listening_history(provider, HISTORY_LIMIT)
+    if history is None:  # no history: radios still run, without the skip
+        task_store.update_task(store, task_id, log=f"no listening history ({why}); recently played songs not skipped")
     return run_radios(store, lib, provider_writer(store, provider), artists=artists, history=history,
                       radio_ids=job.radio_ids)
 

@@ -175,6 +175,19 @@ def run_radios(store: Store, lib: Library, write_playlist: PlaylistWriter, *, ar
             "playlists_created": created, "failed": failed, "radios": done}
 
 
+def listening_history(provider: MediaProvider, limit: int = 500) -> tuple[list[PlayRecord] | None, str]:
+    """The media server's most played songs with their last plays, for ``skip_played_days``; (None, why)
+    where the provider keeps no history or does not answer: radios still run, without the skip."""
+    from audiomuse_ray.providers.registry import spec
+
+    if not spec(provider.name).capabilities.history:
+        return None, f"{spec(provider.name).title} keeps no listening history"
+    try:
+        return provider.top_played(None, limit=limit), ""
+    except ProviderError as exc:  # HistoryUnsupported included
+        return None, str(exc)
+
+
 def provider_writer(store: Store, provider: MediaProvider) -> PlaylistWriter:
     """Writes through ``provider.replace_playlist`` where its registration says it keeps the playlist's id
     (the radio's previous playlist then keeps its id on the media server), else ``create_playlist`` (which

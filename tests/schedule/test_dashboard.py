@@ -55,8 +55,8 @@ def test_dashboard_summary(store):
     cov = {m["label"]: m for m in c["moods_coverage"]}
     assert [m["label"] for m in c["moods_coverage"]] == list(MOODS)
     assert (cov["relaxed"]["count"], cov["danceable"]["count"], cov["sad"]["count"], cov["happy"]["count"]) == (2, 2, 1, 0)
-    assert abs(cov["relaxed"]["score"] - (0.9 * 2 + 0.14 * 3) / 5) < 1e-4  # mean over the 5 tracks carrying it
-    assert abs(cov["happy"]["score"] - (0.12 * 5 + 0.7) / 6) < 1e-4
+    assert cov["relaxed"]["score"] == round(100 * (0.9 * 2 + 0.14 * 3) / 5, 1)  # mean % over the 5 tracks with it
+    assert cov["happy"]["score"] == round(100 * (0.12 * 5 + 0.7) / 6, 1)
     assert c["tempo_profile"] == {"slow": 2, "medium": 1, "fast": 2, "very_fast": 1, "avg_tempo": 104.3}
     assert s["analysis"] == {"analysed": 7, "failed": 1, "pending": 6}
     assert s["index"]["version"] == 1 and s["index"]["age_seconds"] is not None

@@ -3,6 +3,8 @@ its module here and nothing else changes."""
 
 from __future__ import annotations
 
-from audiomuse_ray.serve.routes import artists, chat, health, jobs, playlists, similarity
+from audiomuse_ray.serve.routes import (artists, chat, dashboard, health, jobs, playlists, radios, schedules,
+                                       similarity)
 
-ROUTERS = [health.router, similarity.router, artists.router, playlists.router, jobs.router, chat.router]
+ROUTERS = [health.router, similarity.router, artists.router, playlists.router, jobs.router, chat.router,
+           radios.router, schedules.router, dashboard.router]
