@@ -137,3 +137,21 @@ def _shown_url(url: str) -> str:
     from audiomuse_ray.settings import redact_url
 
     return redact_url(url)
+
+
+def start_sync(settings: Settings, store: Store, body) -> str:
+    """``POST /api/collection/start`` (``{url, token, num_albums}``): check the body, reserve the task row and
+    start the job in a detached Ray actor (``runner.start_job``); returns the task id at once. Refused with
+    ``JobAlreadyRunning`` (409) while a sync is active, ``BadRequest`` (400) for a malformed body."""
+    from audiomuse_ray.runner import SYNC, start_job
+
+    options = SyncOptions.from_json(body)
+    HubClient(options.url, options.token)  # a malformed URL is the caller's 400 now, not a failed task later
+    return start_job(settings, store, SYNC, options)
+
+
+def last_sync(store: Store, stale_after_s: float) -> task_store.TaskRecord | None:
+    """``GET /api/collection/last_task``: the newest sync task (a job whose driver died reads as FAILURE)."""
+    task_store.reap_stale(store, stale_after_s)
+    recent = task_store.recent_tasks(store, 1, task_type=TASK_TYPE)
+    return recent[0] if recent else None

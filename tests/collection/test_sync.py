@@ -191,3 +191,28 @@ def test_a_hub_that_dies_mid_sync_leaves_b_consistent_and_the_next_sync_finishes
     assert len(done) == len(transcoded_library.copies) + len(transcoded_library.decoys)
     assert second.skipped >= len(kept)  # what was stored before is not pulled or analysed again
     store.dispose()
+
+
+def test_the_start_use_case_runs_the_sync_in_a_detached_actor(synced, hub_db, version, tmp_path, transcoded_library):
+    import time
+
+    from audiomuse_ray.collection.sync import last_sync, start_sync
+    from audiomuse_ray.errors import BadRequest
+
+    settings, store = instance(transcoded_library.root, tmp_path)
+    with pytest.raises(BadRequest, match="http"):
+        start_sync(settings, store, {"url": "ftp://hub", "token": "token-of-b-456"})
+    with pytest.raises(BadRequest, match="token"):
+        start_sync(settings, store, {"url": "http://hub"})
+    assert last_sync(store, settings.task_stale_s) is None
+    with LoopbackHub(hub_db, TOKENS, version) as hub:
+        task_id = start_sync(settings, store, {"url": hub.url, "token": "token-of-b-456", "num_albums": 2})
+        deadline = time.monotonic() + 300
+        rec = None
+        while time.monotonic() < deadline and not (rec and rec.finished):
+            time.sleep(0.5)
+            rec = last_sync(store, settings.task_stale_s)
+    assert rec.task_id == task_id and rec.status == "SUCCESS", rec
+    assert rec.runner.startswith("actor:") and rec.details["pulled"] >= 1
+    assert track_store.count_tracks(store) == rec.details["done"]  # only the two most recent albums
+    store.dispose()
