@@ -42,7 +42,7 @@ class HubClient:
 
     # --------------------------------------------------------------------------------- calls
     def info(self) -> HubInfo:
-        info = HubInfo.from_json(self._call("GET", "/info"))
+        info = self._parse(HubInfo.from_json, self._call("GET", "/info"))
         if info.schema_version > RECORD_SCHEMA:
             raise HubError(f"The hub at {self.url} speaks record schema {info.schema_version}; this audiomuse-ray "
                            f"reads up to {RECORD_SCHEMA}. Upgrade audiomuse-ray to sync with it.")
