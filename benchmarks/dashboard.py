@@ -4,7 +4,8 @@
 
 Makes a throw-away database on that server, fills ``score`` inside PostgreSQL (generate_series: 50,000
 artists, 80,000 album names, tempos, keys, the six moods as ``other_features`` text, analysed over 60
-days), then times each aggregate of ``store/dashboard.py`` and the whole summary three times. Printed, not
+days), then times each aggregate of ``store/dashboard.py``, the whole summary three times, and the HTTP
+route as a replica serves it from its snapshot (``--calls`` requests after the first). Printed, not
 asserted: the figures depend on the machine (2 shared cores here: about 4-5 s for 1M tracks, most of it
 reading the moods out of their text and hashing 400,000 albums).
 """
@@ -39,6 +40,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--postgres", required=True, help="a server URL; a database is created and dropped there")
     p.add_argument("--tracks", type=int, default=1_000_000)
+    p.add_argument("--calls", type=int, default=200, help="requests timed against the route once its snapshot exists")
     args = p.parse_args()
     name = "audiomuse_bench_" + uuid.uuid4().hex[:8]
     admin = psycopg2.connect(args.postgres)
@@ -65,10 +67,40 @@ def main() -> None:
             started = time.monotonic()
             dashboard_summary(store)
             print(f"dashboard_summary  {time.monotonic() - started:6.2f} s")
+        route(store, args.calls)
         store.dispose()
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def route(store, calls: int) -> None:
+    """``GET /api/dashboard/summary`` as a replica answers it (the router in process, its snapshot cache):
+    the first request computes the snapshot, the next ones read it plus the live part."""
+    import statistics
+
+    from fastapi.testclient import TestClient
+
+    from audiomuse_ray.api.holder import LibraryHolder
+    from audiomuse_ray.providers import make_provider
+    from audiomuse_ray.serve.http_app import create_api
+    from audiomuse_ray.serve.routes import dashboard
+    from audiomuse_ray.serve.services import Services, install
+    from audiomuse_ray.settings import Settings
+
+    install(Services(Settings.load({}, database_url=store.url), store, LibraryHolder(store), make_provider))
+    client = TestClient(create_api([dashboard.router]))
+    started = time.monotonic()
+    assert client.get("/api/dashboard/summary").status_code == 200
+    print(f"route, first request (computes the snapshot)  {time.monotonic() - started:6.2f} s")
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        assert client.get("/api/dashboard/summary").status_code == 200
+        times.append(1000 * (time.perf_counter() - started))
+    times.sort()
+    print(f"route, next {calls} requests: median {statistics.median(times):.1f} ms, "
+          f"p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms, max {times[-1]:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -136,9 +136,13 @@ def test_serve_config_v2_is_a_valid_serve_config_with_string_args(serve_config):
 def test_the_serve_config_deploys_and_answers_http(serve_config, serve_base, tmp_path, monkeypatch):
     """Each application built as Serve builds it from the config (import path + args, strings as they are),
     with data, models and the UI's API address pointed at this test, and run under the config's prefixes."""
+    import ray
     from ray import serve
     from ray._common.utils import import_attr
     from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
+
+    from audiomuse_ray.runner import JOB_NAMESPACE
+    from audiomuse_ray.schedule.scheduler import SCHEDULER_NAME, stop_scheduler
 
     for name in [n for n in os.environ if n.startswith("AUDIOMUSE_")]:
         monkeypatch.delenv(name)
@@ -162,9 +166,11 @@ def test_the_serve_config_deploys_and_answers_http(serve_config, serve_base, tmp
         assert page.status_code == 200 and "audiomuse-ray" in page.text
         chat = requests.get(serve_base + "/chat/api/config_defaults", timeout=10)
         assert chat.status_code == 200 and "ai_providers" in chat.json()
+        assert ray.get_actor(SCHEDULER_NAME, namespace=JOB_NAMESPACE)  # the API's replicas keep the scheduler
     finally:
         for name in names:
             serve.delete(name, _blocking=False)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and any(n in serve.status().applications for n in names):
             time.sleep(0.5)
+        stop_scheduler()  # detached: it would outlive this test otherwise

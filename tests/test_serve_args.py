@@ -25,8 +25,8 @@ def test_string_args_reach_the_deployment_typed(app, tmp_path):
     bound = app({"http_retries": "5", "port": "8001", "http_timeout_s": "2.5", "workers": "3",
                  "music_dir": str(tmp_path / "music"), "reload_interval_s": "4", "num_replicas": "2"})
     deployment = bound._bound_deployment
-    settings, reload_interval_s = deployment.init_args
-    assert isinstance(settings, Settings)
+    settings, reload_interval_s, keep_scheduler_s = deployment.init_args
+    assert isinstance(settings, Settings) and keep_scheduler_s == 60.0  # the replicas keep the scheduler
     assert (settings.http_retries, settings.port, settings.http_timeout_s, settings.workers) == (5, 8001, 2.5, 3)
     assert type(settings.http_retries) is int and type(settings.http_timeout_s) is float
     assert settings.music_dir == str(tmp_path / "music") and settings.models_dir == str(tmp_path / "models")
@@ -35,8 +35,9 @@ def test_string_args_reach_the_deployment_typed(app, tmp_path):
 
 
 def test_no_args_means_the_environment_and_defaults(app, tmp_path):
-    settings, reload_interval_s = app({})._bound_deployment.init_args
+    settings, reload_interval_s, _scheduler = app({})._bound_deployment.init_args
     assert settings.data_dir == str(tmp_path) and settings.http_retries == 3 and reload_interval_s == 10.0
+    assert app({"scheduler": "false"})._bound_deployment.init_args[2] == 0.0  # another deployment keeps it
 
 
 @pytest.mark.parametrize("args,message", [

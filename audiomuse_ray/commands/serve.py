@@ -1,5 +1,6 @@
 """``audiomuse-ray serve``: the UI and the HTTP API on Ray Serve, until Ctrl-C (SIGINT) or SIGTERM
-(``docker stop``). The applications and their route prefixes are listed in ``audiomuse_ray/serve/layout.py``.
+(``docker stop``). The applications and their route prefixes are listed in ``audiomuse_ray/serve/layout.py``;
+the API's replicas keep the schedule table's scheduler actor alive (``schedule/scheduler.py``).
 
 Stopping is bounded. Serve's own ``serve.shutdown()`` lets each HAProxy-ingress replica drain for at least
 30 s (so that load balancers of a cluster notice) and then warns that the controller did not stop in time;
@@ -64,7 +65,7 @@ def start_serve(settings: Settings, replicas: int = 1, reload_interval_s: float 
 
     try:
         serve.start(http_options={"host": settings.host, "port": settings.port})
-        for application in applications(settings, replicas, reload_interval_s):
+        for application in applications(settings, replicas, reload_interval_s, scheduler=True):
             serve.run(application.app, name=application.name, route_prefix=application.route_prefix)
     except BaseException:
         stop_serve(started)

@@ -1,7 +1,8 @@
 """The scheduler: one detached Ray actor that wakes each minute and starts the jobs whose cron tick is due.
 
-It lives in the cluster, with no second system: ``ensure_scheduler`` gets it or creates it (``audiomuse-ray
-serve`` and the Serve app call it at start), and Ray restarts it when its process dies. Whatever
+It lives in the cluster, with no second system: ``ensure_scheduler`` gets it or creates it; the API's Serve
+replicas call it at start and every minute (``keep_scheduler``: ``audiomuse-ray serve``, ``serve run
+serve_app:app`` and KubeRay's RayService all deploy them), and Ray restarts it when its process dies. Whatever
 happened to it, the database decides which tick runs: each (schedule, tick) is claimed by one insert
 (``store/schedules.py``), so neither a second replica's call nor a restarted actor starts a tick twice,
 and its first pass after a start runs a missed tick once (``schedule/cron.py``).
@@ -99,6 +100,26 @@ def ensure_scheduler(settings: Settings, provider_factory: ProviderFactory = def
         name=SCHEDULER_NAME, namespace=JOB_NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
         max_restarts=-1, max_concurrency=4,
     ).remote(settings, provider_factory, clock)
+
+
+def keep_scheduler(settings: Settings, interval_s: float = 60.0) -> threading.Event:
+    """Make sure the scheduler exists now and every ``interval_s`` from a daemon thread (a Serve replica
+    runs this, so a RayService keeps its scheduler with no Kubernetes CronJob: a scheduler lost with its
+    node is back within a minute). Idempotent across replicas: there is one named actor. Set the returned
+    event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                ensure_scheduler(settings)
+            except Exception as exc:  # noqa: BLE001 - Ray busy or restarting: the next round tries again
+                log.warning("could not make sure the scheduler runs: %s", exc)
+            if stop.wait(interval_s):
+                return
+
+    threading.Thread(target=loop, name="scheduler-keeper", daemon=True).start()
+    return stop
 
 
 def stop_scheduler() -> bool:

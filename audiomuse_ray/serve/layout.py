@@ -29,11 +29,13 @@ class ServeApp:
 
 
 def applications(settings: Settings, replicas: int = 1, reload_interval_s: float = 10.0,
-                 api_url: str = "", api_cpus: float = 0.5) -> list[ServeApp]:
+                 api_url: str = "", api_cpus: float = 0.5, scheduler: bool = False) -> list[ServeApp]:
     """The service's applications, API first (the UI's first page load calls it). ``api_cpus``: what each
-    API replica reserves (the chat replica and the UI reserve none)."""
+    API replica reserves (the chat replica and the UI reserve none); ``scheduler``: the API replicas keep
+    the scheduler actor alive (``audiomuse-ray serve`` asks for it)."""
     return [
-        ServeApp(APP_NAME, API_PREFIX, build(settings, reload_interval_s, replicas, num_cpus=api_cpus)),
+        ServeApp(APP_NAME, API_PREFIX, build(settings, reload_interval_s, replicas, num_cpus=api_cpus,
+                                             scheduler=scheduler)),
         ServeApp(CHAT_APP_NAME, CHAT_PREFIX, build(settings, reload_interval_s, 1, num_cpus=0)),
         ServeApp(UI_APP_NAME, UI_PREFIX, build_ui(settings, api_url)),
     ]
