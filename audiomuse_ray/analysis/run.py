@@ -174,7 +174,9 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
         progress.total = sum(len(j.tracks) + len(j.known) for j in jobs)
         progress.counts.update(analysed=0, failed=0, skipped=skipped)
         todo = sum(len(j.tracks) for j in jobs)
-        progress.report(force=True, log=f"{n_albums} albums, {todo} tracks to analyse, {skipped} already done")
+        to_process = sum(1 for j in jobs if j.tracks)  # AudioMuse-AI's album counts, which its plugins show
+        progress.report(force=True, log=f"{n_albums} albums, {todo} tracks to analyse, {skipped} already done",
+                        albums_to_process=to_process, albums_skipped=n_albums - to_process)
         retried = 0
         jobs = _share_stored(jobs, store, progress, matcher)
         if jobs:
