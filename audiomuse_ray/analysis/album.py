@@ -19,6 +19,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from pathlib import Path
 
@@ -48,8 +49,9 @@ class AlbumJob:
     fingerprint_only: list[Track] = field(default_factory=list)  # analysed before fingerprints existed
     analyse_unmatched: bool = True  # False (an import): a track no candidate confirms is left as it is
 
-    @property
+    @cached_property
     def tag_keys(self) -> frozenset[str]:
+        """The tracks' tag keys (computed once: the scheduler asks at every dispatch)."""
         return frozenset(k for k in (tag_key(t.artist, t.title) for t in self.tracks) if k)
 
 
