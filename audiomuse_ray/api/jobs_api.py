@@ -33,11 +33,21 @@ def _running_seconds(rec: task_store.TaskRecord, now: datetime) -> float:
 
 
 def _details(rec: task_store.TaskRecord) -> dict:
+    """The stored details, the log cut to its tail, and AudioMuse-AI's ``status_message`` (the Lyrion plugin
+    shows it): the job's own when it wrote one, else its last log line without the time."""
     details = dict(rec.details)
     log = details.get("log") or []
     if len(log) > LOG_TAIL:
         details["log"] = [f"... ({len(log) - LOG_TAIL} earlier log entries truncated)"] + log[-LOG_TAIL:]
+    if not details.get("status_message"):
+        last = str(log[-1]) if log else ""
+        details["status_message"] = (last[9:] if last[:8].count(":") == 2 and last[8:9] == " " else last) \
+            or _STATE_MESSAGES.get(rec.status, rec.status)
     return details
+
+
+_STATE_MESSAGES = {"PENDING": "Queued.", "STARTED": "Started.", "PROGRESS": "In progress.", "SUCCESS": "Finished.",
+                   "FAILURE": "Failed.", "REVOKED": "Cancelled."}
 
 
 def status(store: Store, task_id: str, stale_after_s: float) -> dict:

@@ -21,6 +21,7 @@ from audiomuse_ray.similarity.fingerprint import DEFAULT_NEIGHBOURS, TOP_N_SONGS
 from audiomuse_ray.similarity.library import ANGULAR, Library, normalise
 from audiomuse_ray.similarity.path import PathOptions, find_path
 from audiomuse_ray.similarity.projection import PERCENTS, project_pca
+from audiomuse_ray.similarity.search import find_title_artist
 from audiomuse_ray.similarity.similar import SimilarOptions, farthest, similar_tracks
 
 
@@ -61,10 +62,9 @@ def resolve(lib: Library, ref: SongRef) -> int:
     title, artist = normalise(ref.title), normalise(ref.artist)
     if not (title and artist):
         raise BadRequest("Request must include either 'item_id' or both 'title' and 'artist'.")
-    exact = [i for i, m in enumerate(lib.meta) if normalise(m.title) == title and normalise(m.author) == artist]
-    loose = [i for i, m in enumerate(lib.meta) if title in normalise(m.title) and artist in normalise(m.author)]
-    if exact or loose:
-        return (exact or loose)[0]
+    row = find_title_artist(lib.meta, title, artist)
+    if row is not None:
+        return row
     raise UnknownTrack(f"Track '{ref.title}' by '{ref.artist}' not found in the database.")
 
 
@@ -96,13 +96,15 @@ def max_distance(snap: Snapshot, item_id: str) -> dict:
     return {"max_distance": dist, "farthest_item_id": lib.meta[far].item_id}
 
 
-def path(snap: Snapshot, start_id: str, end_id: str, max_steps: int | None = 25, metric: str = ANGULAR) -> dict:
+def path(snap: Snapshot, start_id: str, end_id: str, max_steps: int | None = 25, metric: str = ANGULAR,
+         fixed_size: bool = False) -> dict:
+    """``fixed_size``: exactly ``max_steps`` songs (AudioMuse-AI's ``path_fix_size``)."""
     lib = snap.library
     if not start_id or not end_id:
         raise BadRequest("Both a start and end song must be provided.")
     if start_id == end_id:
         raise BadRequest("Start and end songs cannot be the same.")
-    options = PathOptions(max_steps=clamp(max_steps, 25, 2, 200), metric=metric)
+    options = PathOptions(max_steps=clamp(max_steps, 25, 2, 200), metric=metric, fixed_size=fixed_size)
     result = find_path(lib, lib.row(start_id), lib.row(end_id), options)
     rows = [{**lib.meta[r].row(), "embedding_vector": [round(float(x), 6) for x in lib.vectors[r]]} for r in result.rows]
     return {"path": rows, "total_distance": result.total_distance}

@@ -3,8 +3,8 @@
 Every call is ``slim.request`` with a command list, e.g. ``["albums", 0, 100, "sort:new"]``; results
 come back in ``*_loop`` lists. Files are fetched from ``/music/{track_id}/download``, and excerpts are
 the start of that download (Lyrion has no transcoding stream of its own outside a player, so a preview
-starts at the beginning of the file). Lyrion's JSON-RPC has no per-user play history, so sonic
-fingerprints are not available for it.
+starts at the beginning of the file). Lyrion keeps play counts per server, not per user: the sonic
+fingerprint reads the most played tracks of the whole server.
 
 ``playlists new`` does not make a second playlist of an existing name, so a playlist is replaced by
 building the new one under a temporary name that keeps the suffix (``~<hex>~<name>``), deleting the old
@@ -25,9 +25,10 @@ from audiomuse_ray.providers.base import (
     Album, Excerpt, Health, PlaylistInfo, PlayRecord, SuffixPlaylistCleanup, Track, UserCredentials,
 )
 from audiomuse_ray.providers.http import HttpClient, file_kbps, temporary_download
-from audiomuse_ray.providers.registry import Capabilities, history_unsupported, register
+from audiomuse_ray.providers.registry import Capabilities, HistoryUser, register
 
 PAGE = 500
+PLAYCOUNT = "tracks_persistent.playcount"  # the column ``titles`` reads for tag O; sortable through ``sort:sql=``
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class LyrionConfig:
 
 
 @register("lyrion", config=LyrionConfig, title="Lyrion",
-          capabilities=Capabilities(history=False, artist_ids=True, streaming=True, playlists=True,
-                                      playlist_in_place=True))
+          capabilities=Capabilities(history=True, artist_ids=True, streaming=True, playlists=True,
+                                      playlist_in_place=True),
+          history_user=HistoryUser(user_label=""))  # the server's counts: no user to name, no secret
 class LyrionProvider(SuffixPlaylistCleanup):
     name = "lyrion"
 
@@ -148,7 +150,12 @@ class LyrionProvider(SuffixPlaylistCleanup):
         self.request("playlists", "delete", f"playlist_id:{playlist_id}")
 
     def top_played(self, user: UserCredentials | None = None, limit: int = 20) -> list[PlayRecord]:
-        raise history_unsupported("Lyrion's JSON-RPC API exposes no per-user listening history")
+        """The server's most played tracks (``titles`` ordered by ``tracks_persistent.playcount``, tag ``O``):
+        Lyrion counts plays per server, not per user, and keeps no last-played time in this query, so
+        ``user`` is ignored and every record weighs by its count alone (AudioMuse-AI reads the same list)."""
+        rows = self.request("titles", 0, max(1, limit), f"sort:sql={PLAYCOUNT} DESC", "tags:O").get("titles_loop") or []
+        plays = [(str(t["id"]), int(t.get("playcount") or 0)) for t in rows if t.get("id") is not None]
+        return [PlayRecord(item_id, count, None) for item_id, count in plays if count > 0][:limit]
 
     def health(self) -> Health:
         try:

@@ -146,6 +146,22 @@ def preview_radio(store: Store, lib: Library, radio_id: int, *, artists=None,
             "repeated": playlist.repeated, "skipped_recent": playlist.skipped_recent, "missing": list(playlist.missing)}
 
 
+def anchor_endpoint(store: Store, lib: Library, anchor_id: int, other_id: str = "", pct: int | None = 100, *,
+                    artists=None, metric: str = ANGULAR) -> str:
+    """A song path's end given as an anchor (AudioMuse-AI's ``start_anchor``/``end_anchor``): the song
+    nearest the point ``pct`` % of the way from the other end (a song id) to the anchor's mix (100 = the
+    mix itself), never the other end. ``pct`` is clamped to 0..100."""
+    recipe = resolve(radio_store.get_anchor(store, anchor_id), lib, artists, metric)
+    other = lib.index.row_of.get(other_id) if other_id else None
+    t = max(0, min(100, 100 if pct is None else int(pct))) / 100.0
+    target = recipe.add_centroid if other is None else lib.vectors[other] + t * (recipe.add_centroid - lib.vectors[other])
+    rows, _ = lib.neighbours(np.asarray(target, np.float32), min(lib.size, 10))
+    found = next((int(r) for r in rows if int(r) != other), None)
+    if found is None:
+        raise AnchorUnresolvable(f"No song of the library stands for anchor {anchor_id} there.")
+    return lib.meta[found].item_id
+
+
 def run_radios(store: Store, lib: Library, write_playlist: PlaylistWriter, *, artists=None,
                history: Sequence[PlayRecord] | None = None, now: datetime | None = None,
                rng: np.random.Generator | None = None, radio_ids: Sequence[int] | None = None,

@@ -8,6 +8,8 @@
 4. Each inner point takes the nearest track that is new by id and by normalised (artist, title), and is not
    within the duplicate distance of the last ``lookback`` songs; a point with no such track is skipped, so
    the path is shorter rather than repetitive. Start and end are always first and last.
+5. ``fixed_size`` (AudioMuse-AI's ``path_fix_size``): exactly ``max_steps`` songs; step 2 is skipped and a
+   point without a fresh track among its neighbours looks further out.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class PathOptions:
     candidates_per_step: int = 75  # neighbours considered for each backbone point
     lookback: int = 1  # recent path songs checked for near-duplicates
     duplicate_threshold: float | None = None  # default by metric
+    fixed_size: bool = False  # exactly max_steps songs (as many as the library has), whatever the jump size
 
 
 @dataclass(frozen=True)
@@ -71,24 +74,34 @@ def find_path(lib: Library, start: int, end: int, options: PathOptions = PathOpt
     jump = float(np.mean(steps)) if steps and np.mean(steps) > 0 else DEFAULT_JUMP
     direct = float(distance(s, e, metric))
     fits = int(np.floor(direct / jump + 1e-9)) + 1  # the epsilon keeps 0.5/0.0555... from flooring to 8
-    planned = max(2, min(options.max_steps, fits))
+    planned = max(2, min(options.max_steps, lib.size if options.fixed_size else fits))
     path = [start]
     used_ids = {lib.meta[start].item_id, lib.meta[end].item_id}
     used_sigs = {lib.meta[start].signature, lib.meta[end].signature}
     for point in interpolate(s, e, planned, metric)[1:-1]:
-        rows, _ = lib.neighbours(point, options.candidates_per_step)
-        for r in (int(x) for x in rows):
-            m = lib.meta[r]
-            if m.item_id in used_ids or m.signature in used_sigs:
-                continue
-            recent = lib.vectors[path[-options.lookback:]]
-            if np.any(np.atleast_1d(distance(lib.vectors[r], recent, metric)) < threshold):
-                continue
-            path.append(r)
-            used_ids.add(m.item_id)
-            used_sigs.add(m.signature)
-            break
+        want = options.candidates_per_step
+        while True:  # a fixed size widens the search rather than skip a point
+            rows, _ = lib.neighbours(point, want)
+            picked = next((r for r in (int(x) for x in rows) if _fresh(lib, r, path, used_ids, used_sigs, options.lookback,
+                                                                      threshold, metric)), None)
+            if picked is not None or not options.fixed_size or want >= lib.size:
+                break
+            want = min(lib.size, want * 4)
+        if picked is not None:
+            path.append(picked)
+            used_ids.add(lib.meta[picked].item_id)
+            used_sigs.add(lib.meta[picked].signature)
     path.append(end)
     vecs = lib.vectors[path]
     total = sum(float(distance(vecs[i], vecs[i + 1], metric)) for i in range(len(path) - 1))
     return PathResult(rows=path, total_distance=total if np.isfinite(total) else 0.0, jump=jump, planned_steps=planned)
+
+
+def _fresh(lib: Library, r: int, path: list[int], used_ids: set, used_sigs: set, lookback: int, threshold: float,
+           metric: str) -> bool:
+    """Row ``r`` is new by id and by (artist, title), and not a near-duplicate of the last songs."""
+    m = lib.meta[r]
+    if m.item_id in used_ids or m.signature in used_sigs:
+        return False
+    recent = lib.vectors[path[-lookback:]]
+    return not np.any(np.atleast_1d(distance(lib.vectors[r], recent, metric)) < threshold)

@@ -27,7 +27,8 @@ def history_credentials(info: dict[str, Any], user: str, key: str) -> dict[str, 
 
 def field_labels(info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``gr.update`` arguments for (the user field, the secret field): the provider's labels, its default
-    user, and only the fields it reads (Plex names a user by token alone; a folder keeps no history)."""
+    user, and only the fields it reads (Plex names a user by token alone; Lyrion counts plays for the whole
+    server, so it reads neither; a folder keeps no history)."""
     who = (info or {}).get("history_user")
     if who is None:
         title = (info or {}).get("title") or "This media provider"
@@ -37,7 +38,7 @@ def field_labels(info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     default = who.get("default_user") or ""
     return ({"label": who.get("user_label") or "User", "value": default, "visible": bool(who.get("user_label")),
              "interactive": True, "info": "empty: the server's own account"},
-            {"label": who.get("secret_label") or "Token or password", "visible": True})
+            {"label": who.get("secret_label") or "Token or password", "visible": who.get("secret", "?") != ""})
 
 
 def fingerprint_tab(ctx: UiContext) -> tuple:

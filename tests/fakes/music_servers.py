@@ -277,6 +277,9 @@ class FakeLyrion(LoopbackServer):
                      "tracknum": str(t.track_number or ""), "url": "file://" + t.path_or_url,
                      **({"artist_id": t.artist_id} if "s" in args.get("tags", "") else {})}
                     for t in self.library.tracks.get(args.get("album_id", ""), [])]
+            if args.get("sort", "").startswith("sql=tracks_persistent.playcount"):  # the most played, tag O
+                rows = [{"id": i, "playcount": n} for i, (n, _when) in
+                        sorted(self.library.plays.items(), key=lambda kv: -kv[1][0])]
             if "track_id" in args:  # one track, with its file's size and bit rate when tags f and r ask for them
                 t = self.library.track(args["track_id"])
                 rows = [{"id": t.item_id, "duration": t.duration, "filesize": Path(t.path_or_url).stat().st_size,

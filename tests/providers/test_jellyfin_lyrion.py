@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiomuse_ray.errors import HistoryUnsupported, ProviderAuthError
+from audiomuse_ray.errors import ProviderAuthError
 from audiomuse_ray.providers.base import UserCredentials
 from audiomuse_ray.providers.jellyfin import JellyfinProvider
 from audiomuse_ray.providers.local import LocalFolderProvider
@@ -104,5 +104,16 @@ def test_lyrion_albums_tracks_download_and_playlists(lyrion, library):
     assert pid not in lyrion.playlists  # the first one was replaced
     assert p.delete_playlists("_automatic") == 1 and lyrion.playlists == {}
     assert p.health().ok
-    with pytest.raises(HistoryUnsupported):
-        p.top_played()
+    assert p.top_played() == []  # nothing played yet
+
+
+def test_lyrion_history_is_the_servers_play_counts(lyrion, library):
+    ids = [t.item_id for ts in library.tracks.values() for t in ts][:3]
+    library.plays.update({ids[0]: (5, datetime(2026, 1, 1, tzinfo=timezone.utc)), ids[2]: (12, None)})
+    try:
+        top = LyrionProvider(lyrion.url, retries=0).top_played(UserCredentials(user="anyone"), limit=10)
+        assert [(r.item_id, r.play_count, r.last_played) for r in top] == [(ids[2], 12, None), (ids[0], 5, None)]
+        asked = [r.json()["params"][1] for r in lyrion.requests if r.path == "/jsonrpc.js"][-1]
+        assert asked[:2] == ["titles", 0] and "sort:sql=tracks_persistent.playcount DESC" in asked and "tags:O" in asked
+    finally:
+        library.plays.clear()

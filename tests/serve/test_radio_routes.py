@@ -167,3 +167,28 @@ def test_the_dashboard_is_served_from_its_snapshot(radio_client):
     fresh = client.get("/api/dashboard/summary").json()
     assert fresh["content"]["total_songs"] == 61 and fresh["stats_updated_at"] > first["stats_updated_at"]
     cache.max_age_s = 300.0
+
+
+def test_find_path_takes_the_navidrome_plugins_parameters_and_anchor_ends(radio_client):
+    """``count`` when no ``max_steps``, ``path_fix_size`` (exactly that many songs), ``mood_pct`` with an anchor
+    end: as the Navidrome plugin (v8) and AudioMuse-AI's path page send them."""
+    client = radio_client[0]
+    near = {"start_song_id": "t000", "end_song_id": "t003"}  # one cluster: a short path unless the size is fixed
+    adaptive = client.get("/api/find_path", params={**near, "count": 12, "path_fix_size": "false", "mood_pct": 100})
+    assert adaptive.status_code == 200, adaptive.text
+    fixed = client.get("/api/find_path", params={**near, "count": 12, "max_steps": 12, "path_fix_size": "true",
+                                                 "mood_pct": 100}).json()["path"]
+    assert len(fixed) == 12 and len(adaptive.json()["path"]) < 12
+    assert [fixed[0]["item_id"], fixed[-1]["item_id"]] == ["t000", "t003"] and len({p["item_id"] for p in fixed}) == 12
+    assert len(client.get("/api/find_path", params={**near, "count": 7, "path_fix_size": 1}).json()["path"]) == 7
+
+    anchor = client.post("/api/anchors", json={"name": "Cluster 2", "items": [{"id": "t002"}, {"id": "t005"}]}).json()
+    to_anchor = client.get("/api/find_path", params={"start_song_id": "t000", "end_anchor": anchor["anchor"]["id"],
+                                                     "max_steps": 5}).json()["path"]
+    assert to_anchor[0]["item_id"] == "t000" and int(to_anchor[-1]["item_id"][1:]) % 3 == 2  # in the anchor's cluster
+    halfway = client.get("/api/find_path", params={"start_song_id": "t000", "end_anchor": anchor["anchor"]["id"],
+                                                   "mood_pct": 0, "max_steps": 5})
+    assert halfway.status_code == 200 and int(halfway.json()["path"][-1]["item_id"][1:]) % 3 == 0  # 0 %: near t000
+    missing = client.get("/api/find_path", params={"start_song_id": "t000", "end_anchor": 999})
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}
+    client.delete(f"/api/anchors/{anchor['anchor']['id']}")

@@ -13,6 +13,7 @@ from audiomuse_ray.api import similarity_api as sim
 from audiomuse_ray.api.preview import preview as make_preview
 from audiomuse_ray.errors import BadRequest
 from audiomuse_ray.providers.base import UserCredentials
+from audiomuse_ray.schedule import radios_api
 from audiomuse_ray.serve.params import LooseBool, LooseFloat, LooseInt, Text, count
 from audiomuse_ray.serve.schemas import (AlchemyBody, AlchemyReply, ErrorReply, FingerprintBody, FingerprintSong,
                                          MapReply, MaxDistance, PathReply, SimilarSong, Song, TrackDetail)
@@ -66,12 +67,28 @@ def max_distance(svc: Svc, item_id: ItemId = None) -> dict:
 
 
 @router.get("/api/find_path", response_model=None, responses={200: {"model": PathReply}, **ERRORS},
-            summary="A path of songs that moves from one song's sound to another's")
+            summary="A path of songs that moves from one song's sound (or an anchor's) to another's")
 def find_path(svc: Svc,
               start_song_id: Annotated[Text, Query(description="Where the path starts.")] = None,
               end_song_id: Annotated[Text, Query(description="Where the path ends.")] = None,
-              max_steps: Annotated[LooseInt, count("Songs on the path", 2, 200)] = 25) -> dict:
-    return sim.path(svc.holder.current(), start_song_id or "", end_song_id or "", max_steps)
+              max_steps: Annotated[LooseInt, count("Songs on the path", 2, 200)] = None,
+              count_: Annotated[LooseInt, Query(alias="count", description="Songs on the path when max_steps is not "
+                                                "given (the Navidrome plugin sends both).")] = None,
+              path_fix_size: Annotated[LooseBool, Query(description="Exactly that many songs, however close the "
+                                                        "ends are.")] = False,
+              start_anchor: Annotated[LooseInt, Query(description="Start at a saved anchor instead of a song.")] = None,
+              end_anchor: Annotated[LooseInt, Query(description="End at a saved anchor instead of a song.")] = None,
+              mood_pct: Annotated[LooseInt, Query(description="0-100: how far from the other end toward an anchor "
+                                                  "end its song is taken (100 = the anchor's own sound).")] = 100,
+              ) -> dict:
+    snap = svc.holder.current()
+    start, end = start_song_id or "", end_song_id or ""
+    if start_anchor is not None:  # AudioMuse-AI resolves the start first, from the end song
+        start = radios_api.anchor_endpoint(svc.store, snap.library, start_anchor, end, mood_pct, artists=snap.artists)
+    if end_anchor is not None:
+        end = radios_api.anchor_endpoint(svc.store, snap.library, end_anchor, start, mood_pct, artists=snap.artists)
+    steps = max_steps if max_steps is not None else count_
+    return sim.path(snap, start, end, steps, fixed_size=bool(path_fix_size))
 
 
 @router.post("/api/alchemy", response_model=None, responses={200: {"model": AlchemyReply}, **ERRORS},
