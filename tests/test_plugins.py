@@ -104,7 +104,7 @@ def apps(analysed_corpus, corpus, serve_base, tmp_path_factory):
             wait_until_routed(f"{serve_base}/{name}/")
         yield {"jf": (serve_base + "/plugins-jf", jf_store, jellyfin, alice),
                "nv": (serve_base + "/plugins-nv", store),
-               "lms": (serve_base + "/plugins-lms", lms_store)}
+               "lms": (serve_base + "/plugins-lms", lms_store, lyrion)}
         for name in ("plugins-jf", "plugins-nv", "plugins-lms"):  # the replicas drain side by side
             serve.delete(name, _blocking=name == "plugins-lms")
     jf_store.dispose()
@@ -238,12 +238,15 @@ def test_jellyfin_plugin_task_calls(apps):
     assert started.status_code == 202, started.text
     done = wait_state(base, started.json()["task_id"], {"SUCCESS", "FAILURE", "REVOKED"})
     assert done["state"] == "SUCCESS", done  # the fake Jellyfin's tracks are all analysed: nothing to do
-    assert get(base, "/api/last_task").json()["task_id"] == started.json()["task_id"]
+    assert done["task_type"] == "main_analysis" and done["details"]["status_message"]
+    last = get(base, "/api/last_task").json()
+    assert last["task_id"] == started.json()["task_id"] and last["task_type"] == "main_analysis"
 
     clustering = post(base, "/api/clustering/start", {})  # ClusteringScheduledTask: defaults, 5000 runs
     assert clustering.status_code == 202
     task_id = clustering.json()["task_id"]
-    assert get(base, "/api/active_tasks").json()["task_id"] == task_id
+    active = get(base, "/api/active_tasks").json()
+    assert active["task_id"] == task_id and active["task_type"] == "main_clustering"
     cancelled = post(base, "/api/cancel_all/main_clustering")
     assert cancelled.status_code == 200 and cancelled.json()["cancelled_main_tasks"] == [task_id]
     assert wait_state(base, task_id, {"REVOKED", "FAILURE", "SUCCESS"})["state"] == "REVOKED"
@@ -276,6 +279,13 @@ def test_navidrome_plugin_calls(apps):
                path_fix_size="false", mood_pct=100).json()["path"]
     assert path[0]["item_id"] == seed.item_id and path[-1]["item_id"] == end.item_id
     assert all({"item_id", "title", "author", "album"} <= set(p) for p in path)
+    assert 2 <= len(path) <= 25
+    fixed = get(base, "/api/find_path", start_song_id=seed.item_id, end_song_id=end.item_id, count=12, max_steps=12,
+                path_fix_size="true", mood_pct=100).json()["path"]  # FindSonicPath with a fixed size
+    assert len(fixed) == 12 and len({p["item_id"] for p in fixed}) == 12
+    counted = get(base, "/api/find_path", start_song_id=seed.item_id, end_song_id=end.item_id, count=6,
+                  path_fix_size="true").json()["path"]  # count alone stands for max_steps
+    assert len(counted) == 6
 
     # GetSimilarArtists / GetSimilarSongsByArtist: Navidrome's artist id as "artist"
     for with_matches in ("false", "true"):
@@ -292,7 +302,7 @@ def test_navidrome_plugin_calls(apps):
 
 # ------------------------------------------------------------------------------------------------ Lyrion
 def test_lyrion_mixer_calls(apps):
-    base, store = apps["lms"]
+    base, store, _lyrion = apps["lms"]
     tracks = by_title(store)
     seed, other, end = tracks["neuronal diving"], tracks["Aberrations"], tracks["music007"]
     # the default API (hyperbolic) and SemGrove are AudioMuse-AI-only: an error, so the mixer falls back
@@ -312,3 +322,79 @@ def test_lyrion_mixer_calls(apps):
     results = mix.json()["results"]
     assert mix.status_code == 200 and 0 < len(results) <= 200 and all(NUMERIC.match(r["item_id"]) for r in results)
     assert {seed.item_id, other.item_id}.isdisjoint(r["item_id"] for r in results)
+
+
+# ------------------------------------------------------------------------------ Lyrion plugin (JameZUK 0.5.2)
+def test_lyrion_plugin_calls(apps):
+    """Every call of JameZUK's lyrion-audiomuseai-plugin 0.5.2 (``AudioMuseAI/API.pm``), in its spelling, with the
+    fields its ``Plugin.pm`` reads: library summary, server status and task lines, radios, the fingerprint."""
+    base, store, lyrion = apps["lms"]
+    tracks = by_title(store)
+    seed, end = tracks["neuronal diving"], tracks["Aberrations"]
+    assert get(base, "/api/health").json()["status"] == "ok"  # ping
+
+    summary = get(base, "/api/dashboard/summary").json()  # _librarySummary
+    c = summary["content"]
+    assert c["distinct_albums"] > 0 and c["distinct_artists"] > 0 and isinstance(summary["recent_tasks"], list)
+    assert isinstance(summary["workers"], list) and summary["workers"]  # the Ray nodes
+    top = sorted(c["moods_coverage"], key=lambda m: -(m["score"] or 0))[:3]  # 'mood=int(score)' for the top three
+    assert all(isinstance(m["label"], str) and int(m["score"]) >= 1 for m in top)
+
+    started = post(base, "/api/analysis/start", {})
+    assert started.status_code == 202, started.text
+    done = wait_state(base, started.json()["task_id"], {"SUCCESS", "FAILURE", "REVOKED"})
+    for reply in (done, get(base, "/api/last_task").json()):  # _serverStatus / the task lines
+        d = reply["details"]
+        assert reply["task_type"] == "main_analysis" and d["status_message"] and "running_time_seconds" in reply
+        assert d["albums_skipped"] == len(lyrion.library.albums) and d["albums_to_process"] == 0
+        assert isinstance(d["log"], list) and d["log"]
+    clustering = post(base, "/api/clustering/start", {})
+    active = get(base, "/api/active_tasks").json()
+    assert active["task_type"] == "main_clustering" and active["status"] in ("PENDING", "STARTED", "PROGRESS")
+    assert "status_message" in active["details"]
+    assert post(base, f"/api/cancel/{clustering.json()['task_id']}", {}).status_code == 200
+    wait_state(base, clustering.json()["task_id"], {"REVOKED", "FAILURE", "SUCCESS"})
+    assert post(base, "/api/cancel_all/main_clustering", {}).status_code == 404  # none left: the error is shown
+
+    similar = get(base, "/api/similar_tracks", item_id=seed.item_id, n=20, eliminate_duplicates="true").json()
+    assert similar and all(NUMERIC.match(r["item_id"]) for r in similar)
+    by_artist = get(base, "/api/search_tracks", artist=seed.author).json()
+    assert seed.item_id in {r["item_id"] for r in by_artist}
+    path = get(base, "/api/find_path", start_song_id=seed.item_id, end_song_id=end.item_id, max_steps=8).json()["path"]
+    assert path[0]["item_id"] == seed.item_id and path[-1]["item_id"] == end.item_id
+    mix = post(base, "/api/alchemy", {"items": [{"id": seed.item_id, "op": "ADD", "type": "song"},
+                                                {"id": end.item_id, "op": "SUBTRACT", "type": "song"}], "n": 25})
+    assert mix.status_code == 200 and 0 < len(mix.json()["results"]) <= 25
+
+    # the fingerprint with only n: Lyrion's play counts (the whole server's), no user
+    lyrion.library.plays.update({seed.item_id: (7, datetime.now(timezone.utc)), end.item_id: (2, None)})
+    try:
+        fingerprint = get(base, "/api/sonic_fingerprint/generate", n=15)
+        assert fingerprint.status_code == 200, fingerprint.text
+        rows = fingerprint.json()
+        assert len(rows) == 15 and rows[0]["item_id"] == seed.item_id and all(NUMERIC.match(r["item_id"]) for r in rows)
+    finally:
+        lyrion.library.plays.clear()
+
+    # radios: listed (name, enabled, n_results) and run (message, radios_enabled, playlists_created)
+    anchor = post(base, "/api/anchors", {"name": "Arena radio", "items": [{"id": seed.item_id}]}).json()["anchor"]
+    post(base, "/api/radios", {"anchor_id": anchor["id"], "n_results": 10, "temperature": 0.5, "enabled": True})
+    radios = get(base, "/api/radios").json()["radios"]
+    assert [(r["name"], r["enabled"], r["n_results"]) for r in radios] == [("Arena radio", True, 10)]
+    first = post(base, "/api/radios/run", {}).json()
+    assert (first["radios_enabled"], first["playlists_created"], first["failed"]) == (1, 1, [])
+    assert first["message"]
+    playlist_id = first["radios"][0]["playlist_id"]
+    assert lyrion.playlists[playlist_id][0] == "Arena radio" and len(lyrion.playlists[playlist_id][1]) == 10
+    again = post(base, "/api/radios/run", {}).json()
+    assert again["radios"][0]["playlist_id"] == playlist_id  # replaced in place: the player's playlist stays
+    assert [name for name, _ids in lyrion.playlists.values()].count("Arena radio") == 1
+
+    chat = post(base, "/chat/api/chatPlaylist", {"userInput": "calm piano"})
+    assert chat.headers["content-type"].startswith("application/json") and "detail" not in chat.json()
+    for method, path_, body in (("get", "/api/clap/top_queries", None), ("post", "/api/clap/search", {"query": "x", "limit": 5}),
+                                ("post", "/api/clap/warmup", {}),
+                                ("post", "/api/lyrics/search/text", {"query": "x", "limit": 5}),
+                                ("post", "/api/sem_grove/search", {"item_id": seed.item_id, "limit": 5})):
+        reply = get(base, path_) if method == "get" else post(base, path_, body)
+        assert reply.status_code == 501 and set(reply.json()) == {"error"}, path_  # an error the plugin shows
