@@ -48,7 +48,7 @@ def build_all(settings: Settings) -> IndexSummary:
         if rebuilt is None:
             raise IndexNotBuilt("Nothing is analysed yet, so there is no index to build: run jobs/analyze.py first.")
         _coords, method = ensure_projection(store, rebuilt.library)
-        return IndexSummary(rebuilt.version, rebuilt.library.size, len(rebuilt.artists.profiles), method)
+        return IndexSummary(rebuilt.version, rebuilt.library.size, len(rebuilt.artists), method)
     finally:
         store.dispose()
 

@@ -1,22 +1,25 @@
 """Keeps the newest library snapshot in memory and swaps in a newer one without a restart.
 
 A Serve replica owns one ``LibraryHolder``. ``refresh()`` compares the store's newest index version with
-the loaded one and, when it changed, builds the new snapshot (index, metadata, search, map) beside the
-old one and swaps the reference, so queries never see half a library. ``start_polling`` runs it in a
-daemon thread every few seconds.
+the loaded one and, when it changed, loads the new snapshot (index, columns, artists, map coordinates:
+all built once per version by the rebuild, streamed from the store) beside the old one and swaps the
+reference, so queries never see half a library. ``start_polling`` runs it in a daemon thread every few
+seconds. What a snapshot holds is arrays and one Voyager index per kind, never a Python object per track
+(tests/similarity/test_scale_design.py checks it), so a million tracks fit one replica.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from dataclasses import dataclass
 
 from audiomuse_ray.errors import IndexNotBuilt
+from audiomuse_ray.similarity.artists import ArtistIndex
 from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.similarity.library import Library, load_library
-from audiomuse_ray.similarity.projection import map_payloads
-from audiomuse_ray.similarity.artists import ArtistIndex
+from audiomuse_ray.similarity.map_payload import MapBodies
 from audiomuse_ray.similarity.rebuild import ensure_artist_index, ensure_projection
 from audiomuse_ray.similarity.search import SearchIndex
 from audiomuse_ray.store import Store
@@ -25,18 +28,42 @@ from audiomuse_ray.store import indexes
 log = logging.getLogger(__name__)
 
 
+class MapBuckets:
+    """``maps[percent]``: the gzipped ``/api/map`` body of that bucket (``body`` also thins it)."""
+
+    def __init__(self, bodies: MapBodies):
+        self.bodies = bodies
+
+    def __getitem__(self, percent: int) -> bytes:
+        return self.bodies.body(int(percent))
+
+    def body(self, percent: int, max_points: int | None = None) -> bytes:
+        return self.bodies.body(int(percent), max_points)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     library: Library
     search: SearchIndex
-    maps: dict[int, bytes]  # percent -> gzipped JSON
+    maps: MapBuckets  # percent -> gzipped JSON, made on first request
     map_method: str
     artists: ArtistIndex | None = None  # built with the same index version
 
 
+def load_snapshot(store: Store, version: int | None = None, tmp_dir: str | None = None) -> Snapshot:
+    """Everything the routes read for one index version, from the store."""
+    library = load_library(store, version=version, tmp_dir=tmp_dir)
+    coords, method = ensure_projection(store, library)
+    library.projection, library.projection_method = coords, method
+    artists = ensure_artist_index(store, library)
+    return Snapshot(library, SearchIndex(library.meta), MapBuckets(MapBodies(library.meta, coords, method)), method,
+                    artists)
+
+
 class LibraryHolder:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, tmp_dir: str | None = None):
         self.store = store
+        self.tmp_dir = tmp_dir
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -60,15 +87,11 @@ class LibraryHolder:
             newest = indexes.latest_index_version(self.store, INDEX_NAME)
             if newest is None or newest == self.version:
                 return False
-            library = load_library(self.store, version=newest)
-            coords, method = ensure_projection(self.store, library)
-            items = [{"item_id": m.item_id, "title": m.title, "artist": m.author, "mood_vector": m.top_tag}
-                     for m in library.meta]
-            library.projection, library.projection_method = coords, method
-            artists = ensure_artist_index(self.store, library)
-            self._snapshot = Snapshot(library, SearchIndex(library.meta), map_payloads(items, coords, method), method,
-                                      artists)
-            log.info("loaded similarity index version %s (%d tracks)", newest, library.size)
+            snapshot = load_snapshot(self.store, newest, self.tmp_dir)
+            self._snapshot = snapshot
+            del snapshot
+            gc.collect()  # the old snapshot's index goes now, not at some later collection: memory stays at two
+            log.info("loaded similarity index version %s (%d tracks)", newest, self._snapshot.library.size)
             return True
 
     def start_polling(self, interval_s: float) -> None:

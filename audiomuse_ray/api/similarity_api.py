@@ -21,6 +21,7 @@ from audiomuse_ray.similarity.fingerprint import DEFAULT_NEIGHBOURS, TOP_N_SONGS
 from audiomuse_ray.similarity.library import ANGULAR, Library, normalise
 from audiomuse_ray.similarity.path import PathOptions, find_path
 from audiomuse_ray.similarity.projection import PERCENTS, project_pca
+from audiomuse_ray.similarity.search import find_title_artist
 from audiomuse_ray.similarity.similar import SimilarOptions, farthest, similar_tracks
 
 
@@ -61,10 +62,9 @@ def resolve(lib: Library, ref: SongRef) -> int:
     title, artist = normalise(ref.title), normalise(ref.artist)
     if not (title and artist):
         raise BadRequest("Request must include either 'item_id' or both 'title' and 'artist'.")
-    exact = [i for i, m in enumerate(lib.meta) if normalise(m.title) == title and normalise(m.author) == artist]
-    loose = [i for i, m in enumerate(lib.meta) if title in normalise(m.title) and artist in normalise(m.author)]
-    if exact or loose:
-        return (exact or loose)[0]
+    row = find_title_artist(lib.meta, title, artist)
+    if row is not None:
+        return row
     raise UnknownTrack(f"Track '{ref.title}' by '{ref.artist}' not found in the database.")
 
 

@@ -1,5 +1,10 @@
-"""An in-memory snapshot of the analysed library: the Voyager index, the raw embeddings and the metadata
-every similarity route returns. Built once per index version by whoever serves queries.
+"""An in-memory snapshot of the analysed library: the Voyager index, the embeddings and the metadata every
+similarity route returns. Built once per index version by whoever serves queries.
+
+Nothing in it is a Python object per track (issue #20: a million tracks in one replica): the embeddings are
+read out of the float32 index with each track's length kept aside (``vectors.IndexVectors``), the
+metadata are columns (``meta.TrackColumns``), the id map is an array with a hash lookup. ``lib.meta[i]``
+still gives one row as a ``TrackMeta``.
 
 Distances: Voyager's cosine space gives ``1 - cos``; the path and alchemy tools use angular distance
 ``arccos(cos) / pi`` (0..1) or euclidean, as AudioMuse-AI's ``PATH_DISTANCE_METRIC`` chooses.
@@ -7,64 +12,55 @@ Distances: Voyager's cosine space gives ``1 - cos``; the path and alchemy tools 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 
 from audiomuse_ray.errors import IndexNotBuilt, UnknownTrack
-from audiomuse_ray.similarity.index import INDEX_NAME, IndexParams, LoadedIndex, load_index_bytes
+from audiomuse_ray.similarity.index import FLOAT32, INDEX_NAME, IndexParams, LoadedIndex, load_index_chunks, new_index
+from audiomuse_ray.similarity.meta import TrackColumns, TrackMeta, normalise  # noqa: F401 (re-exported)
+from audiomuse_ray.similarity.vectors import IndexVectors
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import indexes
-from audiomuse_ray.store import tracks as track_store
 
 ANGULAR, EUCLIDEAN = "angular", "euclidean"
-
-
-@dataclass(frozen=True)
-class TrackMeta:
-    item_id: str
-    title: str
-    author: str
-    album: str
-    album_artist: str
-    moods: dict[str, float] = field(default_factory=dict)  # other_features
-    top_tag: str = "unknown"  # first label of mood_vector
-    artist_id: str = ""  # the media server's id of ``author`` (empty when unknown)
-
-    def row(self) -> dict:
-        return {"item_id": self.item_id, "title": self.title, "author": self.author,
-                "album": self.album or "unknown", "album_artist": self.album_artist or "unknown"}
-
-    @cached_property  # normalising is the costliest step of the duplicate filters; frozen still allows this
-    def signature(self) -> tuple[str, str]:
-        return normalise(self.author), normalise(self.title)
-
-
-def normalise(text: str | None) -> str:
-    """Case- and accent-insensitive form: "Café  Ünïcode" -> "cafe unicode"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+COLUMNS = "columns"  # the index version's part holding the metadata columns
 
 
 @dataclass
 class Library:
     index: LoadedIndex
-    vectors: np.ndarray  # (n, dim) float32, row i = item_ids[i]
-    meta: list[TrackMeta]
+    vectors: IndexVectors | np.ndarray  # (n, dim) float32, row i = item_ids[i]
+    columns: TrackColumns = field(repr=False)
     projection: np.ndarray | None = None  # (n, 2) map coordinates when computed
     projection_method: str = "none"
 
     @classmethod
-    def from_arrays(cls, vectors: np.ndarray, meta: list[TrackMeta], version: int = 1,
+    def from_arrays(cls, vectors: np.ndarray, meta: Sequence[TrackMeta], version: int = 1,
                     params: IndexParams = IndexParams()) -> "Library":
         """Index ``vectors`` directly (tests, benchmarks): no store involved."""
-        from audiomuse_ray.similarity.index import build_index
+        matrix = np.asarray(vectors, np.float32)
+        columns = TrackColumns.from_meta(list(meta), np.linalg.norm(matrix, axis=1))
+        return cls.from_index(new_index(matrix, params), columns, version, matrix if params.storage != FLOAT32 else None)
 
-        data = build_index(vectors, params)
-        return cls(index=load_index_bytes(data, [m.item_id for m in meta], version, params),
-                   vectors=np.asarray(vectors, np.float32), meta=meta)
+    @classmethod
+    def from_index(cls, index, columns: TrackColumns, version: int, matrix: np.ndarray | None = None) -> "Library":
+        """A float32 index gives the vectors back; another storage needs ``matrix`` beside it."""
+        vectors = matrix if matrix is not None else IndexVectors(index, columns.norms)
+        return cls(LoadedIndex(index, columns.ids, version, columns.lookup), vectors, columns)
+
+    @property
+    def meta(self) -> TrackColumns:
+        return self.columns
+
+    @meta.setter
+    def meta(self, rows: Sequence[TrackMeta]) -> None:
+        """Replace the metadata with ``rows`` (tests that make two songs the same one)."""
+        self.columns = TrackColumns.from_meta(list(rows), self.columns.norms)
+        self.index.item_ids, self.index.row_of = self.columns.ids, self.columns.lookup
+        self.__dict__.pop("norms", None)
 
     @property
     def version(self) -> int:
@@ -72,29 +68,32 @@ class Library:
 
     @property
     def size(self) -> int:
-        return len(self.meta)
+        return len(self.columns)
 
     @cached_property
     def norms(self) -> np.ndarray:
-        """(n,) length of each row of ``vectors``, computed once per snapshot."""
-        return np.maximum(np.linalg.norm(self.vectors, axis=1), 1e-12)
+        """(n,) length of each row of ``vectors``."""
+        return np.maximum(self.columns.norms, 1e-12)
 
     def row(self, item_id: str) -> int:
-        try:
-            return self.index.row_of[item_id]
-        except KeyError:
-            raise UnknownTrack(f"Track {item_id!r} is not in the analysed library.") from None
+        row = self.index.row_of.get(item_id)
+        if row is None:
+            raise UnknownTrack(f"Track {item_id!r} is not in the analysed library.")
+        return row
 
     def neighbours(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cosine distances) of the ``k`` nearest rows, nearest first."""
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        index = self.index.index
-        if index.ef < k:
-            index.ef = k
-        ids, dists = index.query(np.asarray(vector, np.float32), k=k)
+        ids, dists = self.index.index.query(np.asarray(vector, np.float32), k=k, query_ef=max(k, self.index.index.ef))
         return ids.astype(np.int64), dists
+
+    def nbytes(self) -> int:
+        """What the snapshot holds besides the Voyager index itself."""
+        vectors = self.vectors.nbytes() if isinstance(self.vectors, IndexVectors) else self.vectors.nbytes
+        projection = 0 if self.projection is None else self.projection.nbytes
+        return int(self.columns.nbytes() + vectors + projection)
 
 
 def distance(a: np.ndarray, b: np.ndarray, metric: str = ANGULAR) -> np.ndarray | float:
@@ -109,24 +108,31 @@ def distance(a: np.ndarray, b: np.ndarray, metric: str = ANGULAR) -> np.ndarray 
     return np.arccos(np.clip(cos, -1.0, 1.0)) / np.pi
 
 
-def load_library(store: Store, params: IndexParams = IndexParams(), version: int | None = None) -> Library:
-    """The newest stored index (or ``version``) with the embeddings and metadata of its rows."""
-    stored = indexes.load_index(store, INDEX_NAME, version)
-    if stored is None:
+def load_library(store: Store, params: IndexParams = IndexParams(), version: int | None = None,
+                 tmp_dir: str | None = None) -> Library:
+    """The newest stored index (or ``version``) with the metadata of its rows, streamed from the store."""
+    head = indexes.header(store, INDEX_NAME, version)
+    if head is None:
         raise IndexNotBuilt("No similarity index yet: run the analysis first (audiomuse-ray analyze).")
-    loaded = load_index_bytes(stored.data, stored.item_ids, stored.version, params)
-    rows = {t.item_id: t for t in track_store.get_tracks(store, None, with_embeddings=True)}  # all: no huge IN list
-    dim = stored.dim
-    vectors = np.zeros((len(stored.item_ids), dim), np.float32)
-    meta = []
-    for i, item_id in enumerate(stored.item_ids):
-        t = rows.get(item_id)
-        if t is not None and t.embedding is not None:
-            vectors[i] = t.embedding
-        meta.append(TrackMeta(
-            item_id=item_id, title=(t.title if t else "") or "", author=(t.author if t else "") or "",
-            album=(t.album if t else "") or "", album_artist=(t.album_artist if t else "") or "",
-            moods=dict(t.other_features) if t else {}, top_tag=next(iter(t.mood_vector), "unknown") if t else "unknown",
-            artist_id=(t.artist_id if t else "") or "",
-        ))
-    return Library(index=loaded, vectors=vectors, meta=meta)
+    if head.legacy or COLUMNS not in head.parts:
+        return _library_from_rows(store, head, params)
+    read = lambda part: indexes.read_part(store, INDEX_NAME, head.version, part, head.parts.get(part))  # noqa: E731
+    columns = TrackColumns.from_bytes(read(indexes.IDS), read(COLUMNS))
+    index = load_index_chunks(indexes.iter_part(store, INDEX_NAME, head.version, indexes.DATA), params, tmp_dir)
+    return Library.from_index(index, columns, head.version)
+
+
+def _library_from_rows(store: Store, head: indexes.IndexHeader, params: IndexParams) -> Library:
+    """A version written before its columns were stored (revision 0006): metadata from the score rows."""
+    from audiomuse_ray.similarity.index import load_index_bytes
+    from audiomuse_ray.similarity.rebuild import library_rows
+
+    if head.legacy:
+        data, item_ids = indexes.load_legacy(store, INDEX_NAME, head.version)
+    else:
+        stored = indexes.load_index(store, INDEX_NAME, head.version)
+        data, item_ids = stored.data, stored.item_ids
+    loaded = load_index_bytes(data, item_ids, head.version, params)
+    columns, matrix = library_rows(store, item_ids, head.dim)
+    return Library.from_index(loaded.index, columns, head.version,
+                              matrix if params.storage != FLOAT32 else None)

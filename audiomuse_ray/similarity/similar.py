@@ -27,6 +27,8 @@ DUPLICATE_COSINE_DISTANCE = 0.01
 MOOD_SIMILARITY_THRESHOLD = 0.15
 BUCKET = 50
 WEIGHT_LAST, WEIGHT_SEED = 0.7, 0.3
+FARTHEST_EXACT_MAX = 50_000  # above, max_distance asks the index (a pass over 100k vectors is about 0.2 s)
+FARTHEST_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ def mood_distance(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(abs(a.get(m, 0.0) - b.get(m, 0.0)) for m in MOOD_LABELS) / len(MOOD_LABELS)
 
 
+def mood_distances(lib: Library, seed: int, rows: list[int]) -> np.ndarray:
+    """``mood_distance`` from the seed to each of ``rows``, from the mood columns (inf where a row has none)."""
+    moods = lib.meta.moods
+    d = np.abs(moods[rows] - moods[seed]).mean(axis=1)
+    return np.where(lib.meta.has_moods[rows], d, np.inf)
+
+
 def similar_tracks(lib: Library, seed: int, options: SimilarOptions = SimilarOptions()) -> list[tuple[int, float]]:
     """(row, cosine distance to the seed) pairs, never the seed itself, at most ``options.n``."""
     rows, dists = lib.neighbours(lib.vectors[seed], candidate_count(options))
@@ -57,10 +66,9 @@ def similar_tracks(lib: Library, seed: int, options: SimilarOptions = SimilarOpt
     c = _Candidates.around(lib, seed, rows[keep], dists[keep])
     picks = c.drop_near_copies()
     picks = _drop_same_song(lib, seed, c, picks)
-    if options.mood_similarity and lib.meta[seed].moods:
-        target = lib.meta[seed].moods
-        picks = [i for i in picks if lib.meta[c.rows[i]].moods
-                 and mood_distance(target, lib.meta[c.rows[i]].moods) <= MOOD_SIMILARITY_THRESHOLD]
+    if options.mood_similarity and lib.meta.has_moods[seed] and picks:
+        close = mood_distances(lib, seed, [c.rows[i] for i in picks]) <= MOOD_SIMILARITY_THRESHOLD
+        picks = [i for i, ok in zip(picks, close.tolist()) if ok]
     if options.radius_similarity:
         picks = _radius_walk(lib, c, picks, options)
     else:
@@ -103,21 +111,29 @@ class _Candidates:
 
 
 def _drop_same_song(lib: Library, seed: int, c: _Candidates, picks: list[int]) -> list[int]:
-    seen, kept = {lib.meta[seed].signature}, []
-    for i in picks:
-        sig = lib.meta[c.rows[i]].signature
+    """Drops each song whose normalised (artist, title) the seed or an earlier pick already has (their
+    hashes, from the columns)."""
+    sigs = lib.meta.signature[[c.rows[i] for i in picks]].tolist()
+    seen, kept = {int(lib.meta.signature[seed])}, []
+    for i, sig in zip(picks, sigs):
         if sig not in seen:
             seen.add(sig)
             kept.append(i)
     return kept
 
 
+def _authors(lib: Library, c: _Candidates, picks: list[int]) -> dict[int, int]:
+    """Position -> artist code, -1 for a song without an artist (it never counts as a repeat)."""
+    blank = lib.meta.no_author
+    codes = lib.meta.author.codes[[c.rows[i] for i in picks]].tolist()
+    return {i: (-1 if code == blank else code) for i, code in zip(picks, codes)}
+
+
 def _artist_cap(lib: Library, c: _Candidates, picks: list[int], cap: int) -> list[int]:
-    counts: dict[str, int] = {}
+    counts: dict[int, int] = {}
     kept = []
-    for i in picks:
-        artist = lib.meta[c.rows[i]].author
-        if artist and counts.get(artist, 0) < cap:
+    for i, artist in _authors(lib, c, picks).items():
+        if artist >= 0 and counts.get(artist, 0) < cap:
             counts[artist] = counts.get(artist, 0) + 1
             kept.append(i)
     return kept
@@ -128,8 +144,8 @@ def _radius_walk(lib: Library, c: _Candidates, picks: list[int], o: SimilarOptio
     if not picks:
         return []
     ordered = sorted(picks, key=lambda i: c.seed_distance[i])
-    author = {i: lib.meta[c.rows[i]].author for i in ordered}
-    codes: dict[str, int] = {}
+    author = _authors(lib, c, ordered)
+    codes: dict[int, int] = {}
     artist_of = np.array([codes.setdefault(author[i], len(codes)) for i in ordered])
     position = np.array(ordered)
     check_artists = o.eliminate_duplicates and o.max_songs_per_artist > 0
@@ -169,23 +185,32 @@ def _radius_walk(lib: Library, c: _Candidates, picks: list[int], o: SimilarOptio
     return _avoid_three_in_a_row(author, playlist)[: o.n]
 
 
-def _avoid_three_in_a_row(author: dict[int, str], playlist: list[int]) -> list[int]:
+def _avoid_three_in_a_row(author: dict[int, int], playlist: list[int]) -> list[int]:
     out = list(playlist)
     for i in range(2, len(out)):
         a = author[out[i]]
-        if a and a == author[out[i - 1]] == author[out[i - 2]]:
+        if a >= 0 and a == author[out[i - 1]] == author[out[i - 2]]:
             swap = next((j for j in range(i + 1, len(out)) if author[out[j]] != a), None)
             if swap is not None:
                 out[i], out[swap] = out[swap], out[i]
     return out
 
 
-def farthest(lib: Library, row: int) -> tuple[int, float]:
-    """(row, cosine distance ``1 - cos``) of the track farthest from ``row``, exactly (one matrix-vector
-    product), in the distance similar tracks report; (row, 0.0) for a library of one."""
+def farthest(lib: Library, row: int, exact_up_to: int = FARTHEST_EXACT_MAX) -> tuple[int, float]:
+    """(row, cosine distance ``1 - cos``) of the track farthest from ``row``, in the distance similar tracks
+    report; (row, 0.0) for a library of one. Exact (one pass over every vector) up to ``exact_up_to``
+    tracks; above, the farthest of the index's nearest neighbours of the opposite direction (the farthest
+    track from v is the nearest to -v), which costs one query instead of a pass over a million vectors."""
     if lib.size < 2:
         return row, 0.0
-    dist = 1.0 - (lib.vectors @ lib.vectors[row]) / (lib.norms * lib.norms[row])
+    v = lib.vectors[row]
+    if lib.size > exact_up_to:
+        rows, _d = lib.neighbours(-v, FARTHEST_CANDIDATES)
+        rows = rows[rows != row]
+        dist = 1.0 - (lib.vectors[rows] @ v) / (lib.norms[rows] * lib.norms[row])
+        best = int(np.argmax(dist))
+        return int(rows[best]), float(dist[best])
+    dist = 1.0 - (lib.vectors @ v) / (lib.norms * lib.norms[row])
     dist[row] = -np.inf
     far = int(np.argmax(dist))
     return far, float(dist[far])

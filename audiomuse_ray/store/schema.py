@@ -62,15 +62,27 @@ embedding = Table(
     Column("tags", LargeBinary),  # all 50 MSD tag scores, float32, in the model manifest's label order
 )
 
-index_store = Table(
+index_store = Table(  # one row per version: the header; its bytes are in ``index_chunk`` (revision 0006)
     "index_store",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("data", LargeBinary, nullable=False),  # serialised Voyager index
-    Column("id_map", Text, nullable=False),  # JSON list: row number -> item_id
+    Column("data", LargeBinary),  # before revision 0006: the serialised Voyager index; NULL since
+    Column("id_map", Text),  # before revision 0006: JSON list row number -> item_id; NULL since
     Column("dim", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("item_count", Integer),  # rows indexed (revision 0006)
+    Column("parts", Text),  # JSON {part: byte length} of the chunks stored for it (revision 0006)
+)
+
+index_chunk = Table(  # a version's parts (index, ids, columns...) cut in chunks: no value nears a database limit
+    "index_chunk",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("part", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
 
 map_projection = Table(

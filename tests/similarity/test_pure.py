@@ -93,7 +93,9 @@ def test_eliminate_duplicates_caps_artists_and_drops_same_songs():
     assert len(capped) == 6  # 2 artists x 3
     lib = random_library()
     twin = brute_force(lib, 7)[0]
-    lib.meta[twin] = TrackMeta("twin", lib.meta[7].title.upper(), lib.meta[7].author, "", "")
+    meta = list(lib.meta)  # a snapshot's columns are read-only: a changed library is a new one
+    meta[twin] = TrackMeta("twin", lib.meta[7].title.upper(), lib.meta[7].author, "", "")
+    lib.meta = meta
     out = similar_tracks(lib, 7, SimilarOptions(n=10, radius_similarity=False, eliminate_duplicates=False))
     assert twin not in [r for r, _ in out]
 
