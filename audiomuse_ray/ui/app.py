@@ -18,8 +18,12 @@ from audiomuse_ray.ui.client import ApiClient, ApiError
 from audiomuse_ray.ui.clustering import clustering_tab, render_clustering
 from audiomuse_ray.ui.common import UiContext
 from audiomuse_ray.ui.fingerprint import fingerprint_tab
+from audiomuse_ray.ui.library import CSS as LIBRARY_CSS
+from audiomuse_ray.ui.library import library_tab
 from audiomuse_ray.ui.music_map import map_tab
 from audiomuse_ray.ui.playlists import playlists_tab
+from audiomuse_ray.ui.radios import radios_tab
+from audiomuse_ray.ui.schedules import schedules_tab
 from audiomuse_ray.ui.similarity import alchemy_tab, path_tab, similar_tab
 from audiomuse_ray.ui.tasks import POLL_S, TaskPoll, render_tasks, tasks_tab
 
@@ -31,7 +35,7 @@ CSS = """
 .amr-recent progress { width: 7em; vertical-align: middle; }
 .song-table td:first-child { cursor: pointer; color: var(--color-accent); }
 footer { display: none !important; }
-"""
+""" + LIBRARY_CSS
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Analysis", id="analysis"):
                 analysis_panel, analysis_errors = analysis_tab(ctx)
+            with gr.Tab("Library", id="library") as library:
+                library_load, library_outputs = library_tab(ctx)
             with gr.Tab("Clustering", id="clustering"):
                 cl_panel, cl_plot, cl_found, cl_history, (cl_load, cl_load_outputs) = clustering_tab(ctx)
             with gr.Tab("Similar songs", id="similar"):
@@ -73,6 +79,8 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
                 path_tab(ctx)
             with gr.Tab("Song alchemy", id="alchemy"):
                 alchemy_tab(ctx)
+            with gr.Tab("Radios", id="radios") as radios:
+                radios_load, radios_outputs = radios_tab(ctx)
             with gr.Tab("Sonic fingerprint", id="fingerprint"):
                 fp_defaults, fp_user = fingerprint_tab(ctx)
             with gr.Tab("Music map", id="map"):
@@ -81,8 +89,13 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
                 chat_defaults, chat_outputs = chat_tab(ctx)
             with gr.Tab("Playlists", id="playlists"):
                 playlists_tab(ctx)
+            with gr.Tab("Schedules", id="schedules") as schedules:
+                schedules_load, schedules_outputs = schedules_tab(ctx)
             with gr.Tab("Tasks", id="tasks"):
                 tasks_active, tasks_recent, tasks_log = tasks_tab(ctx)
+        for tab, load, outputs in ((library, library_load, library_outputs), (radios, radios_load, radios_outputs),
+                                   (schedules, schedules_load, schedules_outputs)):
+            tab.select(load, None, outputs, show_progress="hidden", api_visibility="private")
 
         def tick(history):
             poll = TaskPoll.fetch(ctx.client)

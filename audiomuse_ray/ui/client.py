@@ -53,6 +53,12 @@ class ApiClient:
     def post(self, path: str, body: dict | None = None, timeout_s: float | None = None) -> Any:
         return self._request("POST", path, json=body or {}, timeout_s=timeout_s).json()
 
+    def put(self, path: str, body: dict) -> Any:
+        return self._request("PUT", path, json=body).json()
+
+    def delete(self, path: str) -> Any:
+        return self._request("DELETE", path).json()
+
     # ------------------------------------------------------------------------------ service
     def health(self) -> dict:
         return self.get("/api/health")
@@ -153,6 +159,55 @@ class ApiClient:
                 raise
             return [{"name": a.name, "label": a.label} for a in algorithms.algorithms()]
         return listing["algorithms"] if isinstance(listing, dict) else listing
+
+    # ------------------------------------------------------------------------------ anchors, radios, schedules
+    def anchors(self) -> list[dict]:
+        return self.get("/api/anchors")["anchors"]
+
+    def save_anchor(self, name: str, add: list[str], subtract: list[str] = ()) -> dict:
+        items = [{"id": i, "op": "ADD", "type": "song"} for i in add]
+        items += [{"id": i, "op": "SUBTRACT", "type": "song"} for i in subtract]
+        return self.post("/api/anchors", {"name": name, "items": items})["anchor"]
+
+    def delete_anchor(self, anchor_id: int) -> dict:
+        return self.delete(f"/api/anchors/{int(anchor_id)}")
+
+    def radios(self) -> list[dict]:
+        return self.get("/api/radios")["radios"]
+
+    def save_radio(self, anchor_id: int, n_results: int, temperature: float, enabled: bool = True,
+                   max_repeat_share: float = 1.0, skip_played_days: int = 0) -> dict:
+        body = {"anchor_id": int(anchor_id), "n_results": int(n_results), "temperature": float(temperature),
+                "enabled": bool(enabled), "max_repeat_share": float(max_repeat_share),
+                "skip_played_days": int(skip_played_days)}
+        return self.post("/api/radios", body)["radio"]
+
+    def update_radio(self, radio_id: int, **fields: Any) -> dict:
+        return self.put(f"/api/radios/{int(radio_id)}", fields)["radio"]
+
+    def delete_radio(self, radio_id: int) -> dict:
+        return self.delete(f"/api/radios/{int(radio_id)}")
+
+    def run_radios(self, radio_ids: list[int] | None = None) -> dict:
+        return self.post("/api/radios/run", {"radio_ids": radio_ids} if radio_ids else {}, timeout_s=600)
+
+    def preview_radio(self, radio_id: int) -> dict:
+        return self.get(f"/api/radios/{int(radio_id)}/preview")
+
+    def schedules(self) -> list[dict]:
+        return self.get("/api/cron")
+
+    def save_schedule(self, row: dict) -> dict:
+        return self.post("/api/cron", row)
+
+    def delete_schedule(self, schedule_id: int) -> dict:
+        return self.delete(f"/api/cron/{int(schedule_id)}")
+
+    def schedule_runs(self, limit: int = 20) -> list[dict]:
+        return self.get("/api/cron/runs", limit=limit)
+
+    def dashboard(self) -> dict:
+        return self.get("/api/dashboard/summary")
 
     # ------------------------------------------------------------------------------ instant playlist (chat)
     def chat_defaults(self) -> dict:

@@ -21,6 +21,8 @@ def history_credentials(info: dict[str, Any], user: str, key: str) -> dict[str, 
     if who is None:
         return {"user": user.strip(), "token": "", "password": ""}
     kind = who.get("secret", "")
+    if not kind and not who.get("user_label"):  # the server's own counts (Lyrion): nothing to send the key to
+        return {"user": user.strip(), "token": "", "password": ""}
     return {"user": user.strip(), "token": key if kind in ("token", "") else "",
             "password": key if kind in ("password", "") else ""}
 

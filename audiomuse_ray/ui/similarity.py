@@ -111,3 +111,17 @@ def alchemy_tab(ctx: UiContext) -> None:
                 plots.alchemy_figure(reply), songs_frame(results))
 
     go.click(run, [add, subtract, n, temperature, distance], [status, plot, table], api_name="song_alchemy")
+
+    with gr.Row():  # keep the mix: a radio plays it again and again (Radios tab)
+        anchor_name = gr.Textbox(label="Anchor name", scale=3, elem_id="alchemy-anchor-name",
+                                 info="save these songs as an anchor, then make it a radio in the Radios tab")
+        keep = gr.Button("Save mix as anchor", scale=1, elem_id="alchemy-anchor-save")
+
+    @reporting(1)
+    def save_anchor(name, add_ids, sub_ids):
+        if not (name or "").strip() or not add_ids:
+            return problem("Add at least one song and give the anchor a name.")
+        saved = ctx.client.save_anchor(name.strip(), list(add_ids), list(sub_ids or []))
+        return ok(f"Anchor “{saved['name']}” saved: make it a radio in the Radios tab.")
+
+    keep.click(save_anchor, [anchor_name, add, subtract], status, api_visibility="private")

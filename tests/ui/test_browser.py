@@ -291,3 +291,93 @@ def test_named_endpoints_answer_gradio_client(site):
     assert client.predict(api_name="/server_state") == ""  # index loaded, writes open on loopback
     status, *_ = client.predict(api_name="/playlists")
     assert re.search(r"\d+ playlists", status)
+
+
+def cell(page, table: str, text: str):
+    """The visible cell of a Gradio table holding ``text`` (the table also keeps hidden copies to measure)."""
+    return page.locator(f'{table} [data-testid^="cell-"]', has_text=text).first
+
+
+def choose(page, label: str, option) -> None:
+    """Pick ``option`` (text or pattern) in the dropdown labelled ``label``."""
+    page.get_by_role("combobox", name=label).first.click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def test_radios_schedules_and_the_library(page, site, artifacts):
+    """Save a mix as an anchor in Song alchemy, make it a radio, preview and run it (twice: the same playlist
+    on the media server); add a schedule, switch it off and on, see the run one scheduler pass started; the
+    Library tab's numbers and plots."""
+    from datetime import datetime, timedelta, timezone
+
+    from audiomuse_ray.schedule import cron
+    from audiomuse_ray.schedule.jobs import default_provider_factory, make_starter
+    from audiomuse_ray.schedule.tick import run_due
+    from audiomuse_ray.store import open_store
+    from audiomuse_ray.store import schedules as schedule_store
+
+    url, settings = site
+    open_tab(page, "Song alchemy")
+    pick_song(page, "Add", "neuro", "neuronal diving — Nexuiz")
+    page.locator("#alchemy-anchor-name textarea, #alchemy-anchor-name input").first.fill("Arena mix")
+    page.locator("#alchemy-anchor-save").click()
+    page.get_by_text("Anchor “Arena mix” saved").wait_for()
+
+    open_tab(page, "Radios")
+    cell(page, "#anchors-table", "Arena mix").wait_for()
+    choose(page, "Anchor", re.compile(r"Arena mix \(#\d+\)"))
+    page.locator("#radio-save").click()
+    page.get_by_text("Radio “Arena mix” saved").wait_for()
+    choose(page, "Radio", re.compile(r"Arena mix \(#\d+\)"))
+    page.locator("#radio-preview").click()
+    page.get_by_text(re.compile(r"Next playlist of “Arena mix”: 25 songs would play")).wait_for()
+    assert len(page.locator("#radio-songs [role=gridcell]").all_inner_texts()) >= 6
+    shot(page, artifacts, "radios-preview")
+    page.locator("#radio-run").click()
+    page.locator("#radios-status").get_by_text("Created 1 radio playlist(s).").wait_for(timeout=60_000)
+    first = requests.get(url + "/api/radios", timeout=30).json()["radios"][0]
+    page.locator("#radio-run").click()
+    page.locator("#radios-status").get_by_text(re.compile(r"kept from the last run")).wait_for(timeout=60_000)
+    assert page.locator("#radio-songs [role=gridcell]").count() == 0  # the preview is stale after a run: cleared
+    again = requests.get(url + "/api/radios", timeout=30).json()["radios"][0]
+    assert again["provider_playlist_id"] == first["provider_playlist_id"] and again["last_song_count"] == 25
+    playlists = list(Path(settings.playlist_dir).glob("*.m3u8"))
+    assert ["#PLAYLIST:Arena mix" in p.read_text() for p in playlists].count(True) == 1  # one file, rewritten
+    cell(page, "#radios-table", again["provider_playlist_id"]).wait_for()
+    shot(page, artifacts, "radios")
+
+    open_tab(page, "Schedules")
+    page.locator("#schedule-name input, #schedule-name textarea").first.fill("Nightly radios")
+    choose(page, "Job", "Radios (every enabled one)")
+    page.locator("#schedule-cron input, #schedule-cron textarea").first.fill("0 4 * * *")
+    page.locator("#schedule-save").click()
+    page.get_by_text(re.compile(r"Schedule #\d+ saved")).wait_for()
+    choose(page, "Schedule", re.compile(r"Nightly radios"))
+    page.locator("#schedule-toggle").click()
+    page.get_by_text("“Nightly radios” is off").wait_for()
+    page.locator("#schedule-toggle").click()
+    page.get_by_text("“Nightly radios” is on").wait_for()
+    store = open_store(settings.database_url)  # an hourly row saved two hours ago, and one scheduler pass now
+    try:
+        now = datetime.now(timezone.utc)
+        schedule_store.save_schedule(store, None, name="Hourly radios", task_type="alchemy_radio",
+                                     cron_expr="0 * * * *", enabled=True, options={}, now=now - timedelta(hours=2))
+        outcomes = run_due(store, now, make_starter(settings, store, default_provider_factory),
+                           tz=cron.zone(settings.timezone), claimed_by="ui-test")
+        assert [(o.task_type, o.status) for o in outcomes] == [("alchemy_radio", "STARTED")]  # not the 04:00 row
+    finally:
+        store.dispose()
+    page.locator("#schedules-refresh").click()
+    cell(page, "#schedule-runs", "Hourly radios").wait_for()
+    cell(page, "#schedules-table", "0 4 * * *").wait_for()
+    shot(page, artifacts, "schedules")
+
+    open_tab(page, "Library")
+    page.locator("#library-stats").wait_for()
+    for plot in ("#library-moods", "#library-tempo", "#library-keys", "#library-per-day"):
+        page.locator(f"{plot} .js-plotly-plot .barlayer").first.wait_for()
+    numbers = page.locator("#library-stats .amr-stat b").all_inner_texts()
+    summary = requests.get(url + "/api/dashboard/summary", timeout=30).json()
+    assert numbers[0] == f"{summary['analysis']['analysed']:,}" and summary["analysis"]["analysed"] > 0
+    assert page.locator("#library-moods .bars path").count() == 6  # one bar per mood
+    shot(page, artifacts, "library")
