@@ -100,7 +100,6 @@ def test_b_pulls_at_least_90_percent_without_musicnn_and_gets_a_s_embeddings(syn
     a_rows = _by_corpus_path(instance_a[1], corpus / "library")
     b_rows = _by_corpus_path(b_store, transcoded_library.root)
     copies = transcoded_library.copies
-    pulled = {p: r for p, r in b_rows.items() if p in copies and r.fingerprint is None}
     prints = fingerprint_store.get_fingerprints(b_store, [r.item_id for r in b_rows.values()])
     origin = {p: prints[r.item_id].origin for p, r in b_rows.items() if r.item_id in prints}
     pulled = [p for p in copies if origin.get(p) == "pulled"]
