@@ -28,7 +28,7 @@ import logging
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import ray
 from ray.exceptions import RayActorError, RayTaskError
@@ -40,6 +40,7 @@ from audiomuse_ray.analysis.models import expected_version, load_models
 from audiomuse_ray.collection.exchange import Matcher
 from audiomuse_ray.errors import AudioMuseError, TaskCancelled
 from audiomuse_ray.providers import make_provider
+from audiomuse_ray.providers.registry import provider_config
 from audiomuse_ray.ray_runtime import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.similarity.index import INDEX_NAME
@@ -74,12 +75,25 @@ class AnalysisSummary:
     counts: dict[str, int] = field(default_factory=dict)  # every count the job kept (copied, pulled, pushed...)
 
 
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What an analysis worker needs, and nothing more: where the models are and its media provider's own
+    settings (a remote provider's URL and secret, to fetch files); never the whole ``Settings``."""
+
+    models_dir: str
+    provider: Any  # providers.registry.provider_config(settings)
+
+    @classmethod
+    def of(cls, settings: Settings) -> "WorkerConfig":
+        return cls(settings.models_dir, provider_config(settings))
+
+
 class AnalysisWorker:
     """Ray actor: models and provider loaded once, then one album per call."""
 
-    def __init__(self, settings: Settings, threads: int, use_gpu: bool = False):
-        self.models = load_models(settings.models_dir, threads=threads, use_gpu=use_gpu)
-        self.provider = make_provider(settings)
+    def __init__(self, config: WorkerConfig, threads: int, use_gpu: bool = False):
+        self.models = load_models(config.models_dir, threads=threads, use_gpu=use_gpu)
+        self.provider = make_provider(config.provider)
         self.name = f"{ray.get_runtime_context().get_node_id()[:8]}/{ray.get_runtime_context().get_actor_id()[:8]}"
 
     def ready(self) -> str:
@@ -123,8 +137,8 @@ def expected_seconds(tracks: list) -> float:
 class _Pool:
     """The actors and what each is doing; knows how to replace a dead one."""
 
-    def __init__(self, settings: Settings, workers: int, threads: int, gpus: int):
-        self.settings, self.threads = settings, threads
+    def __init__(self, config: WorkerConfig, workers: int, threads: int, gpus: int):
+        self.config, self.threads = config, threads
         self.idle: list = []
         self.starting: dict = {}  # ready() ref -> actor
         self.names: dict = {}  # actor -> "node/actor" id prefixes, for task records
@@ -134,7 +148,7 @@ class _Pool:
     def start(self, use_gpu: bool = False) -> None:
         cls = ray.remote(AnalysisWorker).options(num_cpus=self.threads, num_gpus=1 if use_gpu else 0,
                                                  max_restarts=0, max_task_retries=0)
-        actor = cls.remote(self.settings, self.threads, use_gpu)
+        actor = cls.remote(self.config, self.threads, use_gpu)
         self.starting[actor.ready.remote()] = actor
 
     def kill_all(self, busy: list) -> None:
@@ -183,7 +197,7 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
             connect_ray(settings)
             n_workers = workers or settings.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
             n_workers = min(n_workers, len(jobs))
-            pool = _Pool(settings, n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
+            pool = _Pool(WorkerConfig.of(settings), n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
             retried = _drive(pool, deque(jobs), busy, store, progress, matcher)
         index_version = indexes.latest_index_version(store, INDEX_NAME)
         index_started = time.monotonic()

@@ -42,3 +42,13 @@ def test_a_provider_config_holds_its_own_secret_only(tmp_path):
     data = shipped(provider_config(settings))
     assert SECRETS["emby_token"].encode() in data
     assert all(v.encode() not in data for k, v in SECRETS.items() if k != "emby_token")
+
+
+def test_an_analysis_worker_receives_its_models_and_provider_only(tmp_path):
+    from audiomuse_ray.analysis.run import WorkerConfig
+
+    settings = Settings.load({}, data_dir=str(tmp_path), provider="jellyfin", jellyfin_url="http://jf",
+                             jellyfin_user_id="u", database_url="postgresql://u:SECRET-db@db/a", **SECRETS)
+    data = shipped(WorkerConfig.of(settings))
+    assert SECRETS["jellyfin_token"].encode() in data and b"SECRET-db" not in data
+    assert all(v.encode() not in data for k, v in SECRETS.items() if k != "jellyfin_token")
