@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.ray_runtime import connect_ray
-from audiomuse_ray.runner import JOB_NAMESPACE
+from audiomuse_ray.providers.registry import provider_secrets
+from audiomuse_ray.runner import CLUSTERING, JOB_NAMESPACE, JOB_SECRETS
 from audiomuse_ray.schedule import cron
 from audiomuse_ray.schedule.clock import Clock, SystemClock
 from audiomuse_ray.schedule.jobs import ProviderFactory, default_provider_factory, make_starter
@@ -99,7 +100,13 @@ def ensure_scheduler(settings: Settings, provider_factory: ProviderFactory = def
     return ray.remote(Scheduler).options(
         name=SCHEDULER_NAME, namespace=JOB_NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
         max_restarts=-1, max_concurrency=4,
-    ).remote(settings, provider_factory, clock)
+    ).remote(scheduler_settings(settings), provider_factory, clock)
+
+
+def scheduler_settings(settings: Settings) -> Settings:
+    """What the scheduler actor receives: the secrets of the jobs it starts (the database, its provider, the
+    model key a clustering names playlists with), never the API token or the hub tokens."""
+    return settings.keeping_secrets("database_url", *provider_secrets(settings), *JOB_SECRETS.get(CLUSTERING, ()))
 
 
 def keep_scheduler(settings: Settings, interval_s: float = 60.0) -> threading.Event:

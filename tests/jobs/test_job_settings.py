@@ -52,3 +52,12 @@ def test_an_analysis_worker_receives_its_models_and_provider_only(tmp_path):
     data = shipped(WorkerConfig.of(settings))
     assert SECRETS["jellyfin_token"].encode() in data and b"SECRET-db" not in data
     assert all(v.encode() not in data for k, v in SECRETS.items() if k != "jellyfin_token")
+
+
+def test_the_scheduler_receives_the_secrets_of_the_jobs_it_starts_only(tmp_path):
+    from audiomuse_ray.schedule.scheduler import scheduler_settings
+
+    settings = Settings.load({}, data_dir=str(tmp_path), provider="plex", plex_url="http://plex", **SECRETS)
+    data = shipped(scheduler_settings(settings))
+    for name, value in SECRETS.items():
+        assert (value.encode() in data) is (name in ("plex_token", "ai_api_key")), name
