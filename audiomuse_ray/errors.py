@@ -238,6 +238,13 @@ class HubAuthError(HubError):
     http_status = 401
 
 
+class NotAHub(HubAuthError):
+    """A hub route asked of an instance without ``AUDIOMUSE_HUB_TOKENS``: no token can open it, and the 404
+    tells a client it reached an audiomuse-ray that is not a hub (rather than a refused token)."""
+
+    http_status = 404
+
+
 class HubModelMismatch(HubError):
     """An analysis made with another model version than the hub's (or this instance's): the two cannot
     be mixed in one similarity space."""

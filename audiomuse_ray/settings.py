@@ -145,7 +145,10 @@ class Settings:
         if self.hub_tokens:
             from audiomuse_ray.collection.tokens import parse_hub_tokens
 
-            parse_hub_tokens(self.hub_tokens)  # refuses a malformed list with a sentence that names no token
+            hub_tokens = parse_hub_tokens(self.hub_tokens)  # a malformed list: a sentence that names no token
+            if self.api_token and self.api_token in hub_tokens.values():  # a hub client would hold the whole API
+                raise ConfigurationError("AUDIOMUSE_HUB_TOKENS gives a hub client the API token (AUDIOMUSE_API_TOKEN); "
+                                         "give every hub client a token of its own.")
         if self.timezone:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
