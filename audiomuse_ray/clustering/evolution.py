@@ -7,9 +7,10 @@ search on one core. What each algorithm draws, how it moves and how it fits is i
   random elite with probability ``exploitation_probability`` (integers move by up to
   ``mutation_int_delta``, floats by ``mutation_float_delta``, clipped to their ranges); otherwise it draws
   fresh parameters from the ranges.
-- Sample: per primary genre up to ``target = max(min_songs_per_genre, percentile(genre sizes))`` songs;
-  between consecutive runs of one explorer ``sampling_change`` of the previous sample is redrawn, so
-  runs are comparable but not stuck on one subset. An algorithm may cluster fewer of them (spectral
+- Sample: per primary genre up to ``target = max(min_songs_per_genre, percentile(genre sizes))`` songs,
+  and no more than ``sample_size`` over all (fitted to the library: a million tracks are clustered 20,000
+  at a time, the playlists then take the whole library); between consecutive runs of one explorer
+  ``sampling_change`` of the previous sample is redrawn, so runs are comparable but not stuck on one subset. An algorithm may cluster fewer of them (spectral
   subsamples above ``spectral_max_samples``: it is O(n^3)).
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from audiomuse_ray.clustering import algorithms
 from audiomuse_ray.clustering.algorithms import ClusteringAlgorithm
-from audiomuse_ray.clustering.data import OTHER_GENRE, STRATIFIED_GENRES, ClusteringData
+from audiomuse_ray.clustering.data import STRATA, STRATIFIED_GENRES, ClusteringData
 from audiomuse_ray.clustering.scoring import Score, Weights, score_clustering
 
 Pairs = tuple[tuple[str, Any], ...]
@@ -54,6 +55,7 @@ class SearchConfig:
     sampling_change: float = 0.2
     min_songs_per_genre: int = 100
     stratified_percentile: float = 50.0
+    sample_size: int = 0  # at most this many songs a run (0: no cap; options.fit_to_library fits it)
     weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
@@ -137,35 +139,66 @@ def choose_params(cfg: SearchConfig, rng: np.random.Generator, elites: list[Clus
     return draw_params(cfg, rng, n_samples, n_features)
 
 
-def genre_target(genres: list[str], cfg: SearchConfig) -> int:
-    counts = [genres.count(g) for g in STRATIFIED_GENRES if g in genres]
-    if not counts:
-        return cfg.min_songs_per_genre
-    return max(cfg.min_songs_per_genre, int(np.floor(np.percentile(counts, np.clip(cfg.stratified_percentile, 0, 100)))))
+class Strata:
+    """Rows grouped by primary genre (a position in ``STRATA``), computed once per explorer: each run then
+    samples with a few array operations instead of a pass over every track in Python."""
+
+    def __init__(self, codes: np.ndarray):
+        self.codes = np.asarray(codes, np.int64)
+        self.order = np.argsort(self.codes, kind="stable")  # rows stratum after stratum, ascending within one
+        counts = np.bincount(self.codes, minlength=len(STRATA))
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        self.counts = counts
+
+    @classmethod
+    def of(cls, genres) -> "Strata":
+        """From ``ClusteringData.strata`` codes, a ``Strata``, or genre names (songs of a genre not listed
+        go to OTHER_GENRE)."""
+        if isinstance(genres, Strata):
+            return genres
+        if isinstance(genres, np.ndarray) and genres.dtype.kind in "iu":
+            return cls(genres)
+        index = {g: i for i, g in enumerate(STRATA)}
+        return cls(np.array([index.get(g, len(STRATA) - 1) for g in genres], np.int64))
+
+    def members(self, stratum: int) -> np.ndarray:
+        return self.order[self.offsets[stratum]:self.offsets[stratum + 1]]
 
 
-def stratified_sample(genres: list[str], cfg: SearchConfig, rng: np.random.Generator,
+def genre_target(genres, cfg: SearchConfig) -> int:
+    """Songs per genre: the ``stratified_percentile`` of the listed genres' sizes, at least
+    ``min_songs_per_genre``; with a ``sample_size``, at most that many songs over all strata that have any."""
+    strata = Strata.of(genres)
+    counts = [int(c) for c in strata.counts[:len(STRATIFIED_GENRES)] if c]
+    target = cfg.min_songs_per_genre if not counts else max(
+        cfg.min_songs_per_genre, int(np.floor(np.percentile(counts, np.clip(cfg.stratified_percentile, 0, 100)))))
+    if cfg.sample_size > 0:
+        target = min(target, max(1, cfg.sample_size // max(1, int(np.count_nonzero(strata.counts)))))
+    return target
+
+
+def stratified_sample(genres, cfg: SearchConfig, rng: np.random.Generator,
                       previous: np.ndarray | None = None) -> np.ndarray:
     """Row indices: up to ``genre_target`` per genre (songs of no listed genre form one more stratum),
-    keeping ``1 - sampling_change`` of ``previous``."""
-    target = genre_target(genres, cfg)
-    by_genre: dict[str, list[int]] = {}
-    for i, g in enumerate(genres):
-        by_genre.setdefault(g, []).append(i)
+    keeping ``1 - sampling_change`` of ``previous``. ``genres``: names, ``ClusteringData.strata`` or a
+    ``Strata`` (which an explorer makes once)."""
+    strata = Strata.of(genres)
+    target = genre_target(strata, cfg)
     kept = np.array([], dtype=int)
     if previous is not None and previous.size and cfg.sampling_change > 0:
         keep = int(len(previous) * (1 - cfg.sampling_change))
         kept = rng.choice(previous, size=keep, replace=False)
-    chosen = set(kept.tolist())
-    out = list(kept)
-    for g in list(STRATIFIED_GENRES) + [OTHER_GENRE]:
-        members = by_genre.get(g, [])
-        have = sum(1 for i in members if i in chosen)
-        free = [i for i in members if i not in chosen]
-        need = min(target - have, len(free))
+    chosen = np.zeros(len(strata.codes), bool)
+    chosen[kept] = True
+    out = [np.asarray(kept, int)]
+    for g in range(len(STRATA)):
+        members = strata.members(g)
+        taken = chosen[members]
+        free = members[~taken]
+        need = min(target - int(taken.sum()), len(free))
         if need > 0:
-            out.extend(rng.choice(free, size=need, replace=False).tolist())
-    return np.array(sorted(out), dtype=int)
+            out.append(rng.choice(free, size=need, replace=False))
+    return np.sort(np.concatenate(out)).astype(int)
 
 
 def fit_labels(p: ClusterParams, x: np.ndarray) -> np.ndarray:

@@ -30,6 +30,8 @@ from audiomuse_ray.errors import BadRequest
 from audiomuse_ray.parsing import flag, integer, number
 
 DEFAULT_RUNS = 5000
+SAMPLE_SIZE = 20_000  # songs a run clusters at most by default: a K-Means run costs well under a second
+# on one core at this size, so 1,000 runs take minutes on two cores, whatever the library's size
 DEFAULT_TOP_N = 8
 DEFAULT_MIN_SONGS_PER_GENRE = 100
 PCA_SCORES = (0, 8)  # score vectors have 58 dimensions, most of them tags that move together
@@ -52,12 +54,14 @@ def build_options(*, algorithm: str = algorithms.DEFAULT_ALGORITHM, runs: int = 
                   ranges: Mapping[str, Any] | None = None, pca_components: tuple[int, int] | None = None,
                   min_songs_per_genre: int = DEFAULT_MIN_SONGS_PER_GENRE, stratified_percentile: float = 50.0,
                   weights: Mapping[str, float] | None = None, top_n: int = DEFAULT_TOP_N, max_songs: int = 0,
-                  explorers: int = 0, seed: int = 0, fit_to_library: bool = True) -> ClusteringOptions:
+                  explorers: int = 0, seed: int = 0, fit_to_library: bool = True,
+                  sample_size: int = 0) -> ClusteringOptions:
     """The one way to make ``ClusteringOptions``. ``ranges`` holds (minimum, maximum) by the registered
     algorithms' option names (``num_clusters``, ``gmm_n_components``, ``dbscan_eps``...); every registered
     range is checked and kept, one not given taking the range it follows (GMM and spectral follow
     ``num_clusters``) or its default. The PCA range defaults to 0-199 with embeddings and 0-8 on score
-    vectors; ``weights`` overrides ``Weights`` by name."""
+    vectors; ``weights`` overrides ``Weights`` by name. ``sample_size``: the most songs one run clusters
+    (0: fitted to the library by ``fit_to_library``, ``SAMPLE_SIZE``)."""
     algorithm = algorithms.get(str(algorithm).strip().lower()).name
     given = dict(ranges or {})
     unknown = sorted(set(given) - {p.option for p in algorithms.parameters()})
@@ -88,6 +92,7 @@ def build_options(*, algorithm: str = algorithms.DEFAULT_ALGORITHM, runs: int = 
         pca_components=_int_pair("pca_components", pca_components or (PCA_EMBEDDINGS if embeddings else PCA_SCORES), 0),
         min_songs_per_genre=_int("min_songs_per_genre", min_songs_per_genre, 1),
         stratified_percentile=_float("stratified_percentile", stratified_percentile, 0.0, 100.0),
+        sample_size=_int("sample_size", sample_size, 0),
         weights=Weights(**{name: _float(f"weight {name}", value, None, None) for name, value in (weights or {}).items()}),
     )
     playlists = PlaylistOptions(max_songs=_int("max_songs", max_songs, 0), top_n=_int("top_n", top_n, 0))
@@ -128,6 +133,7 @@ def options_from_json(body: Mapping[str, Any]) -> ClusteringOptions:
         min_songs_per_genre=integer(body, "min_songs_per_genre_for_stratification", DEFAULT_MIN_SONGS_PER_GENRE),
         stratified_percentile=number(body, "stratified_sampling_target_percentile", 50.0), weights=weights,
         top_n=top_n, max_songs=integer(body, "max_songs_per_cluster", 0),
+        sample_size=integer(body, "clustering_sample_size", 0),
     )
 
 
@@ -149,6 +155,9 @@ def fit_to_library(options: ClusteringOptions, n_tracks: int) -> tuple[Clusterin
     the chosen algorithm used (its first fitted one) and why."""
     cfg = options.search
     headline = next((p for p in algorithms.get(cfg.algorithm).parameters if p.role), None)
+    if not cfg.sample_size and fitted_sample_size(n_tracks):
+        cfg = dataclasses.replace(cfg, sample_size=fitted_sample_size(n_tracks))
+        options = dataclasses.replace(options, search=cfg)
     if not options.fit_to_library:
         kept = f"{headline.title} {_span(cfg.range_of(headline.option))}" if headline else "ranges"
         return options, f"{n_tracks} tracks: {kept} as requested (fitting turned off)"
@@ -169,6 +178,12 @@ def fit_to_library(options: ClusteringOptions, n_tracks: int) -> tuple[Clusterin
     why = (f"clusters of about {size_cap}+ songs" if headline.role == SIZE
            else f"about {n_tracks // used[1]}+ songs a playlist")
     return fitted_options, f"{n_tracks} tracks: {headline.title} {_span(used)} instead of {_span(requested)} ({why})"
+
+
+def fitted_sample_size(n_tracks: int) -> int:
+    """The default most songs a run clusters: ``SAMPLE_SIZE`` on a library bigger than that, else 0 (no
+    cap: the stratified sample is already smaller than the library)."""
+    return SAMPLE_SIZE if n_tracks > SAMPLE_SIZE else 0
 
 
 def _span(pair: tuple) -> str:

@@ -20,6 +20,7 @@ from audiomuse_ray.clustering.data import ClusteringData
 from audiomuse_ray.clustering.evolution import RunResult, fit_labels
 
 AUTOMATIC = "_automatic"
+ASSIGN_BLOCK = 50_000
 
 
 @dataclass(frozen=True)
@@ -47,20 +48,37 @@ class Playlist:
     cluster: Cluster
 
 
+def nearest_centroids(features: np.ndarray, centroids: np.ndarray, block: int = ASSIGN_BLOCK
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the nearest centroid, its squared distance) for every row, ``block`` rows at a time: a
+    million tracks never make the (n, k, d) array that a broadcast difference would."""
+    c = np.asarray(centroids, np.float64)
+    c2 = (c ** 2).sum(axis=1)
+    nearest = np.empty(len(features), np.int64)
+    dist = np.empty(len(features), np.float64)
+    for lo in range(0, len(features), block):
+        x = np.asarray(features[lo:lo + block], np.float64)
+        d2 = np.maximum((x ** 2).sum(axis=1)[:, None] - 2 * x @ c.T + c2[None, :], 0.0)
+        nearest[lo:lo + len(x)] = d2.argmin(axis=1)
+        dist[lo:lo + len(x)] = d2[np.arange(len(x)), nearest[lo:lo + len(x)]]
+    return nearest, dist
+
+
 def assign_library(data: ClusteringData, best: RunResult) -> list[Cluster]:
+    """The winner's clusters (fitted on its sample) take every track of the library, each to its nearest
+    centroid."""
     labels = fit_labels(best.params, data.features[best.sample])
     ids = sorted(set(labels.tolist()) - {-1})
     if not ids:
         return []
     centroids = np.stack([data.features[best.sample][labels == c].mean(axis=0) for c in ids])
-    d2 = ((data.features[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-    nearest = d2.argmin(axis=1)
+    nearest, d2 = nearest_centroids(data.features, centroids)
     clusters = []
     for j in range(len(ids)):
         members = np.nonzero(nearest == j)[0]
         if members.size == 0:
             continue
-        order = members[np.argsort(d2[members, j])]
+        order = members[np.argsort(d2[members], kind="stable")]
         clusters.append(Cluster(order.tolist(), centroids[j], data.moods[members].mean(axis=0),
                                 data.others[members].mean(axis=0), float(data.tempo_norm[members].mean())))
     return clusters

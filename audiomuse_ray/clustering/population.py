@@ -24,8 +24,8 @@ from ray.exceptions import RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from audiomuse_ray.clustering.data import ClusteringData
-from audiomuse_ray.clustering.evolution import ClusterParams, RunResult, SearchConfig, choose_params, run_once, \
-    stratified_sample, update_elites
+from audiomuse_ray.clustering.evolution import ClusterParams, RunResult, SearchConfig, Strata, choose_params, \
+    run_once, stratified_sample, update_elites
 
 log = logging.getLogger(__name__)
 BATCH = 5  # first batch; later ones are sized to BATCH_SECONDS of work
@@ -100,6 +100,7 @@ class Explorer:
         self.name, self.data, self.cfg, self.coordinator = name, data, cfg, coordinator
         self.rng = np.random.default_rng(seed)
         self.sample: np.ndarray | None = None
+        self.strata = Strata(data.strata)
 
     def explore(self, batch: int = BATCH) -> int:
         """Take batches until the budget is spent. Batches grow to about ``BATCH_SECONDS`` of work and the
@@ -126,7 +127,7 @@ class Explorer:
             runs += len(results)
 
     def one_run(self, elites: list[ClusterParams], runs_done: int) -> RunResult:
-        self.sample = stratified_sample(self.data.genres, self.cfg, self.rng, self.sample)
+        self.sample = stratified_sample(self.strata, self.cfg, self.rng, self.sample)
         params = choose_params(self.cfg, self.rng, elites, runs_done, len(self.sample), self.data.features.shape[1])
         return run_once(self.data, params, self.sample, self.cfg)
 
@@ -137,8 +138,9 @@ def serial_search(data: ClusteringData, cfg: SearchConfig, seed: int = 0,
     rng = np.random.default_rng(seed)
     elites: list[RunResult] = []
     best, sample = None, None
+    strata = Strata(data.strata)
     for i in range(cfg.runs):
-        sample = stratified_sample(data.genres, cfg, rng, sample)
+        sample = stratified_sample(strata, cfg, rng, sample)
         params = choose_params(cfg, rng, [e.params for e in elites], i, len(sample), data.features.shape[1])
         result = run_once(data, params, sample, cfg)
         elites = update_elites(elites, result, cfg.top_elites)
@@ -160,7 +162,7 @@ def search(data: ClusteringData, cfg: SearchConfig, *, explorers: int, seed: int
     run_id = run_id or uuid.uuid4().hex[:12]
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     coordinator = ray.remote(Coordinator).options(num_cpus=0, scheduling_strategy=here).remote(cfg.runs, cfg.top_elites)
-    data_ref = ray.put(data)
+    data_ref = ray.put(data.for_search())  # arrays only: each explorer maps them, none copies names
     explorer_cls = ray.remote(Explorer)
     running: dict = {}
     started = 0

@@ -32,6 +32,8 @@ def add_clustering_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-songs-per-genre", type=int, default=DEFAULT_MIN_SONGS_PER_GENRE,
                    help="stratified sampling floor per genre")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample-size", type=int, default=0,
+                   help="most songs one run clusters (0 = fitted: the library, up to 20,000)")
 
 
 def options_from_args(args: argparse.Namespace):
@@ -43,7 +45,8 @@ def options_from_args(args: argparse.Namespace):
               if getattr(args, param.option, None) is not None}
     return build_options(algorithm=args.algorithm, runs=args.runs, embeddings=args.embeddings, ranges=ranges,
                          min_songs_per_genre=args.min_songs_per_genre, top_n=args.top_n, max_songs=args.max_songs,
-                         explorers=args.explorers, seed=args.seed, fit_to_library=not args.no_fit)
+                         explorers=args.explorers, seed=args.seed, fit_to_library=not args.no_fit,
+                         sample_size=getattr(args, "sample_size", 0))
 
 
 def _cluster_setup(p: argparse.ArgumentParser) -> None:

@@ -46,10 +46,13 @@ def count_embeddings(store: Store) -> int:
 
 
 def load_library_columns(store: Store, fields: Sequence[str] = (), *, tags: bool = False,
-                         require_tags: bool = False, batch: int = BATCH) -> LibraryColumns:
+                         require_tags: bool = False, vectors: bool = True, batch: int = BATCH) -> LibraryColumns:
     """Embeddings with the ``score`` columns named in ``fields``; ``tags`` adds the stored tag scores
-    (``require_tags`` skips tracks without them, as clustering needs)."""
-    cols = [embedding.c.item_id, embedding.c.dim, embedding.c.vector, *[score.c[f] for f in fields]]
+    (``require_tags`` skips tracks without them, as clustering needs); ``vectors=False`` leaves the
+    embeddings in the database (``vectors`` is then (n, 0))."""
+    cols = [embedding.c.item_id, embedding.c.dim, *[score.c[f] for f in fields]]
+    if vectors:
+        cols.append(embedding.c.vector)
     if tags:
         cols.append(embedding.c.tags)
     stmt = select(*cols).select_from(embedding.outerjoin(score, score.c.item_id == embedding.c.item_id))
@@ -57,19 +60,21 @@ def load_library_columns(store: Store, fields: Sequence[str] = (), *, tags: bool
         stmt = stmt.where(embedding.c.tags.is_not(None))
     stmt = stmt.order_by(embedding.c.item_id)
     expected = count_embeddings(store)
+    want_vectors = vectors
     ids: list[str] = []
     values: dict[str, list] = {f: [] for f in fields}
-    vectors: np.ndarray | None = None
+    matrix: np.ndarray | None = None
     tag_blocks: list[np.ndarray] = []
     extra: list[np.ndarray] = []  # rows written while this read ran, past the count taken first
     for part in _batches(store, stmt, batch):
-        dim = int(part[0].dim)
-        block = np.frombuffer(b"".join(r.vector for r in part), "<f4").reshape(len(part), dim)
-        if vectors is None:
-            vectors = np.empty((max(expected, len(part)), dim), np.float32)
+        dim = int(part[0].dim) if want_vectors else 0
+        block = (np.frombuffer(b"".join(r.vector for r in part), "<f4").reshape(len(part), dim) if want_vectors
+                 else np.zeros((len(part), 0), np.float32))
+        if matrix is None:
+            matrix = np.empty((max(expected, len(part)), dim), np.float32)
         lo = len(ids)
-        fit = max(0, min(len(part), vectors.shape[0] - lo))
-        vectors[lo:lo + fit] = block[:fit]
+        fit = max(0, min(len(part), matrix.shape[0] - lo))
+        matrix[lo:lo + fit] = block[:fit]
         if fit < len(part):
             extra.append(block[fit:].copy())
         ids.extend(r.item_id for r in part)
@@ -77,12 +82,12 @@ def load_library_columns(store: Store, fields: Sequence[str] = (), *, tags: bool
             values[f].extend(getattr(r, f) for r in part)
         if tags:
             tag_blocks.append(_tags(part))
-    if vectors is None:
+    if matrix is None:
         return LibraryColumns([], np.zeros((0, 0), np.float32), values, np.zeros((0, 0), np.float32) if tags else None)
-    vectors = vectors[:len(ids) - sum(len(e) for e in extra)]
+    matrix = matrix[:len(ids) - sum(len(e) for e in extra)]
     if extra:
-        vectors = np.concatenate([vectors, *extra])
-    return LibraryColumns(ids, vectors, values, np.concatenate(tag_blocks) if tags else None)
+        matrix = np.concatenate([matrix, *extra])
+    return LibraryColumns(ids, matrix, values, np.concatenate(tag_blocks) if tags else None)
 
 
 def _tags(part) -> np.ndarray:

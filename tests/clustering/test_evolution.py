@@ -38,7 +38,7 @@ def data():
 
 def test_features_are_standardised_and_genres_found(data):
     assert data.features.shape == (90, 2 + 50 + 6)
-    np.testing.assert_allclose(data.features.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(data.features.mean(axis=0), 0, atol=1e-6)  # standardised, stored as float32
     assert data.genres[0] == "rock" and data.genres[30] == "ambient" and data.genres[60] == "jazz"
     assert set(data.genres) <= set(STRATIFIED_GENRES) | {"__other__"}
 
