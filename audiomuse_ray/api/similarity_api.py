@@ -207,8 +207,10 @@ def sonic_fingerprint(snap: Snapshot, provider: MediaProvider, creds: UserCreden
     return out
 
 
-def map_bucket(snap: Snapshot, percent: str | None = None, n: int | None = None) -> bytes:
-    """The gzipped JSON of one percent bucket (``percent``, or legacy ``n`` as a count); default 25 %."""
+def map_bucket(snap: Snapshot, percent: str | None = None, n: int | None = None,
+               max_points: int | None = None) -> bytes:
+    """The gzipped JSON of one percent bucket (``percent``, or legacy ``n`` as a count); default 25 %;
+    ``max_points``: thinned to at most that many songs, evenly spread (made once per snapshot)."""
     if percent:
         try:
             pct = float(percent.strip().rstrip("%"))
@@ -221,4 +223,4 @@ def map_bucket(snap: Snapshot, percent: str | None = None, n: int | None = None)
         pct = 25
     if pct not in PERCENTS:
         raise BadRequest("Parameter 'percent' must be 25, 50, 75 or 100.")
-    return snap.maps[int(pct)]
+    return snap.maps.body(int(pct), max_points) if max_points else snap.maps[int(pct)]

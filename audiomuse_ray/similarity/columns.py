@@ -54,7 +54,10 @@ class Strings:
         return (self[i] for i in range(len(self)))
 
     def take(self, rows: Sequence[int] | np.ndarray) -> list[str]:
-        return [self[r] for r in np.asarray(rows, np.int64).tolist()]
+        rows = np.asarray(rows, np.int64)
+        if len(rows) < 16:  # a few values: slicing beats building an Arrow array
+            return [self[r] for r in rows.tolist()]
+        return self.arrow.take(pa.array(rows)).to_pylist()
 
     def to_pylist(self) -> list[str]:
         return self.arrow.to_pylist()
@@ -99,7 +102,7 @@ class Coded:
         return (self[i] for i in range(len(self)))
 
     def take(self, rows: Sequence[int] | np.ndarray) -> list[str]:
-        return [self.values[c] for c in self.codes[np.asarray(rows, np.int64)].tolist()]
+        return self.values.take(self.codes[np.asarray(rows, np.int64)])
 
     def code_of(self, value: str) -> int | None:
         """The code of ``value``, None when no row has it (a scan of the distinct values)."""

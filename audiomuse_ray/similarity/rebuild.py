@@ -70,9 +70,10 @@ def library_rows(store: Store, item_ids: Sequence[str], dim: int) -> tuple[Track
     return columns_from(list(item_ids), fields, np.linalg.norm(matrix, axis=1)), matrix
 
 
-def rebuild(store: Store, params: IndexParams = IndexParams(), tmp_dir: str | None = None) -> Rebuilt | None:
-    """Build from every stored embedding and save a new version with its artist index and map; None when
-    nothing is analysed yet."""
+def rebuild(store: Store, params: IndexParams = IndexParams(), tmp_dir: str | None = None,
+            map_method: str = "auto") -> Rebuilt | None:
+    """Build from every stored embedding and save a new version with its artist index and map (``map_method``:
+    auto, umap or pca); None when nothing is analysed yet."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     read = load_library_columns(store, META_FIELDS)
@@ -91,7 +92,7 @@ def rebuild(store: Store, params: IndexParams = IndexParams(), tmp_dir: str | No
     artists = ArtistIndex.build(library, matrix)
     seconds["artists"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    coords, method = project(matrix)
+    coords, method = project(matrix, map_method)
     library.projection, library.projection_method = coords, method
     seconds["map"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -62,13 +62,14 @@ Part = bytes | bytearray | memoryview | str | os.PathLike  # bytes, or the path 
 
 
 def save_parts(store: Store, name: str, parts: Mapping[str, Part], dim: int, items: int,
-               version: int | None = None, chunk_bytes: int = CHUNK_BYTES) -> int:
+               version: int | None = None, chunk_bytes: int | None = None) -> int:
     """Store ``parts`` as a version of ``name`` (a new one, or ``version``, replaced) and return its number.
 
     Each part goes in ``chunk_bytes`` chunks, one transaction per chunk, read from its bytes or its file
     one chunk at a time; the header follows in the transaction that prunes versions older than
     ``KEEP_VERSIONS``."""
     version = next_version(store, name) if version is None else version
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     with store.begin() as conn:  # leftovers of a writer that died before its header
         conn.execute(delete(index_chunk).where(index_chunk.c.name == name).where(index_chunk.c.version == version))
     lengths = {}

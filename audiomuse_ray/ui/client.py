@@ -108,8 +108,9 @@ class ApiClient:
         return self.get("/api/sonic_fingerprint/generate", n=n, jellyfin_user_identifier=user or None,
                         jellyfin_token=token or None, navidrome_user=user or None, navidrome_password=password or None)
 
-    def music_map(self, percent: int = 25) -> dict:
-        return self.get("/api/map", percent=percent)
+    def music_map(self, percent: int = 25, max_points: int | None = None) -> dict:
+        """The map's bucket; ``max_points`` thins it on the server (an older server sends it whole)."""
+        return self.get("/api/map", percent=percent, max_points=max_points)
 
     def preview(self, item_id: str, seconds: int = 30) -> tuple[bytes, str]:
         """A short excerpt of the track's audio as the media provider serves it: (bytes, content type)."""

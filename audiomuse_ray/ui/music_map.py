@@ -11,7 +11,8 @@ from audiomuse_ray.ui.common import UiContext, ok, playlist_saver, problem, repo
 
 def map_tab(ctx: UiContext) -> None:
     gr.Markdown("Songs that sound alike sit together. Drag to pan, scroll to zoom, hover a point for the song. "
-                "Big libraries are sampled for drawing (WebGL); a region takes every song of the chosen share.")
+                "Big libraries are sampled for drawing (WebGL); a region takes every song of the chosen share "
+                f"(of an even sample of {plots.FETCH_MAX:,} songs in a bigger library).")
     with gr.Row():
         percent = gr.Radio([25, 50, 75, 100], value=100, label="Share of the library",
                            info="fewer songs load faster; above 20,000 the drawing is sampled either way")
@@ -32,7 +33,7 @@ def map_tab(ctx: UiContext) -> None:
 
     @reporting(3)
     def run(pct, by, a, b, c, d):
-        reply = ctx.client.music_map(int(pct))
+        reply = ctx.client.music_map(int(pct), plots.FETCH_MAX)
         points = [i for i in reply.get("items") or [] if i.get("embedding_2d")]
         if not points:
             return problem("The map is empty: run the analysis first."), gr.skip(), gr.skip()

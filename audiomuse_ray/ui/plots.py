@@ -12,14 +12,17 @@ import plotly.graph_objects as go
 from audiomuse_ray.ui.client import ApiClient
 
 MAX_POINTS = 20_000  # drawn with hover text; the rest of a bigger map is left out of the picture (not of selections)
+FETCH_MAX = 50_000  # songs of a map the UI holds (selections, path backgrounds): an even sample above that, so
+# a million-track library costs the UI process 50k small dicts per map, not a million
 BACKGROUND_POINTS = 5_000  # grey context behind a path
 _LAYOUT = dict(margin=dict(l=10, r=10, t=30, b=10), height=520, template="plotly_white",
                legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), dragmode="pan")
 
 
 class MapCache:
-    """The full music map (100 %) of the current index version, fetched once per version per UI process:
-    item id -> (x, y) for drawing paths, and an evenly spread sample as background."""
+    """The music map (100 %, thinned to ``FETCH_MAX`` songs by the server) of the current index version,
+    fetched once per version per UI process: item id -> (x, y) for drawing paths, and an evenly spread
+    sample as background."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -32,7 +35,7 @@ class MapCache:
         with self._lock:
             if version == self._version:
                 return
-            items = client.music_map(100).get("items") or []
+            items = client.music_map(100, FETCH_MAX).get("items") or []
             self._items = items
             self._coords = {i["item_id"]: tuple(i["embedding_2d"]) for i in items if i.get("embedding_2d")}
             self._version = version

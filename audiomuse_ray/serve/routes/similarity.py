@@ -128,8 +128,11 @@ def music_map(request: Request, svc: Svc,
               percent: Annotated[Text, Query(description="25, 50, 75 or 100 (% of the library drawn).")] = None,
               p: Annotated[Text, Query(description="Same as percent.")] = None,
               n: Annotated[LooseInt, Query(description="Legacy: a count of songs, rounded up to a bucket.")] = None,
+              max_points: Annotated[LooseInt, Query(description="At most this many songs of the bucket, evenly "
+                                                                "spread (a drawing needs no more than 20,000).",
+                                                    ge=1)] = None,
               ) -> Response:
-    body = sim.map_bucket(svc.holder.current(), percent or p, n)
+    body = sim.map_bucket(svc.holder.current(), percent or p, n, max_points)
     headers = {"Cache-Control": "no-store"}
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
