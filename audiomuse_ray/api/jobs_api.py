@@ -200,8 +200,8 @@ def cancel_all(store: Store, prefix: str, stale_after_s: float) -> dict:
 
 
 def public_task_type(stored: str | None) -> str | None:
-    """The task type as AudioMuse-AI names it (``main_analysis``, ``main_clustering``); ours are stored as
-    ``analysis``/``clustering``, and any other type is shown as stored."""
-    if stored in ("analysis", "clustering"):
+    """The task type as AudioMuse-AI names it (``main_analysis``, ``main_clustering``,
+    ``main_collection_sync``); ours are stored without ``main_``, and any other type is shown as stored."""
+    if stored in ("analysis", "clustering", "collection_sync"):
         return f"main_{stored}"
     return stored

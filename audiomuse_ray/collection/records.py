@@ -27,6 +27,24 @@ MAX_FINGERPRINT_CHARS = 20_000  # two minutes are ~1 KB
 MAX_DIM = 4096
 MAX_FEATURES = 200
 
+# What a record shares, in words, by field (the Collection tab and GET /api/collection/consent show this; a
+# test checks that it names every field of ``SharedAnalysis``, so nothing new is shared unannounced), and
+# what never leaves this instance.
+SHARED = {
+    "artist, title, album, duration": "the track's tags and length, so that another server can find the same "
+                                      "recording",
+    "fingerprint": "a Chromaprint fingerprint of the first two minutes: numbers that confirm two files are one "
+                   "recording (not the audio, which cannot be made from it)",
+    "embedding, tags": "the MusiCNN analysis: the 200-number sound embedding and the tag scores",
+    "tempo, key, scale, energy": "tempo, musical key and scale, loudness",
+    "mood_vector, other_features": "mood and style scores (rock, pop, danceable, happy, ...)",
+    "model_version": "the version of the models that made the analysis",
+    "recording_id": "the hub's own id of the recording, which the hub gives",
+}
+NEVER_SHARED = ("the audio", "file paths and file names", "media-server ids (of tracks, albums, artists)",
+                "play counts and listening history", "the media server's address and credentials")
+HUB_KEEPS = "The hub also records which of its client names (the name of your hub token) pushed each record."
+
 
 @dataclass(frozen=True)
 class SharedAnalysis:

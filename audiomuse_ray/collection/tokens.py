@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 
-from audiomuse_ray.errors import ConfigurationError, HubAuthError
+from audiomuse_ray.errors import ConfigurationError, HubAuthError, NotAHub
 
 MIN_TOKEN_CHARS = 8
 
@@ -44,7 +44,8 @@ def check_hub_token(tokens: dict[str, str], presented: str | None) -> str:
     """The client name whose token is ``presented``; ``HubAuthError`` otherwise. Every token is compared
     (in constant time each), so the answer's timing does not tell how many names there are before a hit."""
     if not tokens:
-        raise HubAuthError("This instance is not a collection hub (AUDIOMUSE_HUB_TOKENS is not set).")
+        raise NotAHub("This audiomuse-ray is not a collection hub (AUDIOMUSE_HUB_TOKENS is not set): check the "
+                      "hub's address, or ask its operator to set hub tokens.")
     if not presented:
         raise HubAuthError("A hub token is required: send it as 'Authorization: Bearer TOKEN'.")
     found = None

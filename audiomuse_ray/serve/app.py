@@ -36,7 +36,7 @@ class AudioMuseApi:
     """One replica: the services every route reads, built once; the index loaded and polled."""
 
     def __init__(self, settings: Settings, reload_interval_s: float = 10.0, keep_scheduler_s: float = 0.0):
-        access.configure(settings.api_token, settings.host)
+        access.configure(settings.api_token, settings.host, settings.hub_tokens)
         if keep_scheduler_s > 0:  # the cluster's one scheduler actor: made if missing, now and then every so often
             from audiomuse_ray.schedule.scheduler import keep_scheduler
 

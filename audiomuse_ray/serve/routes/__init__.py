@@ -3,8 +3,8 @@ its module here and nothing else changes."""
 
 from __future__ import annotations
 
-from audiomuse_ray.serve.routes import (artists, chat, dashboard, health, jobs, playlists, radios, schedules,
-                                       similarity)
+from audiomuse_ray.serve.routes import (artists, chat, collection, dashboard, health, jobs, playlists, radios,
+                                       schedules, similarity)
 
 ROUTERS = [health.router, similarity.router, artists.router, playlists.router, jobs.router, chat.router,
-           radios.router, schedules.router, dashboard.router]
+           radios.router, schedules.router, dashboard.router, collection.router]
