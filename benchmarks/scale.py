@@ -1,0 +1,300 @@
+"""Issue #20's table: what a library costs at 10k, 100k and 1M tracks, on SQLite and on PostgreSQL.
+
+    .venv/bin/python benchmarks/scale.py [--sizes 10000 100000 1000000] [--db sqlite postgresql]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--skip ui clustering e4m3] [--table]
+
+For each database and size, a synthetic library (music-like clustered 200-d embeddings, 50 tag scores, moods,
+albums of 12 by artists of about 30 tracks) is written through the store (``save_album``), then:
+
+- build: ``similarity.rebuild.rebuild`` (store -> stored index, its artist index and its map), by step;
+- recall@10 of the index against exact search over 1,000 seeds; E4M3 storage beside it (build, size,
+  recall raw and re-ranked from 41 candidates), up to 100k unless asked;
+- one API replica on Ray Serve (the HAProxy ingress, as ``audiomuse-ray serve`` runs it, plus the UI):
+  start to first answer, its resident memory after load (RSS, and PSS), ``/api/similar_tracks`` p50/p99
+  sequential and req/s with 4 client processes' threads, ``/api/search_tracks``, ``/api/map`` (a 20k
+  sample), the dashboard (its route, and the SQL counts alone), a new version swapped in under 4 clients
+  (failed requests, peak memory), and the UI's map drawn in Chromium;
+- clustering: 1,000 evolutionary runs on 2 explorers (their peak memory), then the whole library assigned.
+
+Results go to ``benchmarks/out/scale-<db>-<size>.json``; ``--table`` prints the table from every result
+there (so a 1M run can be added to earlier 10k and 100k runs). Uptime's load average is recorded with each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+OUT = REPO / "benchmarks" / "out"
+
+from benchmarks.scale_probe import (Load, clients_run, fill_store, pct, read_memory, replica_pids,  # noqa: E402
+                                    republish, timed_get)
+
+SEEDS = 1000
+
+
+def measure_index(store, result: dict, e4m3: bool) -> None:
+    from audiomuse_ray.similarity.rebuild import rebuild
+
+    t0 = time.perf_counter()
+    rebuilt = rebuild(store)
+    result["build_s"] = time.perf_counter() - t0
+    result["build_steps"] = rebuilt.seconds
+    lib = rebuilt.library
+    rng = np.random.default_rng(1)
+    seeds = rng.choice(lib.size, min(SEEDS, lib.size), replace=False)
+    queries = np.asarray(lib.vectors[seeds], np.float32)
+    unit_q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    best = np.full((len(seeds), 10), -np.inf, np.float32)
+    best_rows = np.zeros((len(seeds), 10), np.int64)
+    t0 = time.perf_counter()
+    for lo, block in lib.vectors.blocks():
+        sims = unit_q @ (block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)).T
+        both = np.concatenate([best, sims], axis=1)
+        rows = np.concatenate([best_rows, np.arange(lo, lo + len(block))[None, :].repeat(len(seeds), 0)], axis=1)
+        top = np.argpartition(-both, 9, axis=1)[:, :10]
+        best, best_rows = np.take_along_axis(both, top, 1), np.take_along_axis(rows, top, 1)
+    result["exact_s"] = time.perf_counter() - t0
+    found, _d = lib.index.index.query(queries, k=10)
+    result["recall10"] = recall(found, best_rows)
+    if e4m3:
+        from audiomuse_ray.similarity.index import E4M3, IndexParams, new_index
+
+        matrix = np.asarray(lib.vectors)
+        t0 = time.perf_counter()
+        small = new_index(matrix, IndexParams(storage=E4M3))
+        result["e4m3_build_s"] = time.perf_counter() - t0
+        result["e4m3_bytes"] = len(small.as_bytes())
+        raw, _d = small.query(queries, k=10)
+        result["e4m3_recall10"] = recall(raw, best_rows)
+        cand, _d = small.query(queries, k=41)
+        unit = matrix[cand] / np.linalg.norm(matrix[cand], axis=2, keepdims=True)
+        reranked = np.take_along_axis(cand, np.argsort(-(unit @ unit_q[:, :, None])[..., 0], axis=1)[:, :10], 1)
+        result["e4m3_recall10_reranked"] = recall(reranked, best_rows)
+        del small, matrix
+    result["float32_bytes"] = indexes_part_size(store, "index")
+    del rebuilt, lib
+    gc.collect()
+
+
+def recall(found: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.mean([len(set(f.tolist()) & set(e.tolist())) / 10 for f, e in zip(found, exact)]))
+
+
+def indexes_part_size(store, part: str) -> int:
+    from audiomuse_ray.similarity.index import INDEX_NAME
+    from audiomuse_ray.store import indexes
+
+    return int(indexes.header(store, INDEX_NAME).parts.get(part, 0))
+
+
+def measure_serve(settings, store, n: int, result: dict, ui: bool) -> None:
+    import ray
+    from ray import serve
+
+    from audiomuse_ray.commands.serve import STATE_ENV, Started, stop_serve
+    from audiomuse_ray.dashboard import library_snapshot
+    from audiomuse_ray.ray_runtime import connect_ray
+    from audiomuse_ray.serve.app import APP_NAME, build
+    from audiomuse_ray.serve.layout import API_PREFIX, UI_PREFIX
+    from audiomuse_ray.serve.ui_app import UI_APP_NAME, build_ui
+
+    state_before = os.environ.get(STATE_ENV)
+    connect_ray(settings, num_cpus=2)
+    state_dir = os.environ.get(STATE_ENV, "")
+    started = Started(f"http://{settings.host}:{settings.port}", True, True,
+                      state_dir if state_dir != state_before else "")
+    url = started.url
+    ids = [f"t{i:07d}" for i in np.random.default_rng(2).integers(0, n, 2000)]
+    try:
+        serve.start(http_options={"host": settings.host, "port": settings.port})
+        t0 = time.perf_counter()
+        serve.run(build(settings, reload_interval_s=2.0, num_replicas=1, num_cpus=0), name=APP_NAME,
+                  route_prefix=API_PREFIX)
+        while timed_get(url, "/api/similar_tracks", item_id=ids[0], n=10)[0] != 200:
+            time.sleep(0.2)
+        result["start_to_answer_s"] = time.perf_counter() - t0
+        pid = replica_pids("AudioMuseApi")[0]
+        time.sleep(2.0)
+        gc.collect()
+        result["replica_memory"] = read_memory(pid)
+        load = clients_run(url, ids, clients=1, requests=2000)
+        result["similar_p50_ms"], result["similar_p99_ms"] = pct(load["ms"], 50), pct(load["ms"], 99)
+        load = clients_run(url, ids, clients=4, requests=4000)
+        result["similar_rps_4"] = load["rps"]
+        result["similar_errors"] = load["errors"]
+        words = ["song 1", "artist 12", "album 3 song", "of album 77", "song 99 of", "artist 250 song"]
+        result["search_ms"] = pct([timed_get(url, "/api/search_tracks", search_query=w)[1] for w in words * 5], 50)
+        result["map_first_ms"] = timed_get(url, "/api/map", percent=100, max_points=20000)[1]
+        result["map_ms"] = pct([timed_get(url, "/api/map", percent=100, max_points=20000)[1] for _ in range(5)], 50)
+        t0 = time.perf_counter()
+        library_snapshot(store)
+        result["dashboard_sql_s"] = time.perf_counter() - t0
+        result["dashboard_first_ms"] = timed_get(url, "/api/dashboard/summary")[1]
+        result["dashboard_ms"] = pct([timed_get(url, "/api/dashboard/summary")[1] for _ in range(10)], 50)
+        result["reload"] = reload_under_load(url, store, ids, pid, result["replica_memory"]["rss_mb"])
+        if ui:
+            result["ui"] = draw_map(settings, url, serve, build_ui, UI_APP_NAME, UI_PREFIX)
+    finally:
+        stop_serve(started)
+        ray.shutdown()
+
+
+def reload_under_load(url: str, store, ids: list[str], pid: int, steady_mb: float) -> dict:
+    """A new version (the current one's parts stored again under the next number) while 4 clients ask."""
+    with Load(url, ids, clients=4) as load:
+        time.sleep(2.0)
+        t0 = time.perf_counter()
+        version = republish(store)
+        stored = time.perf_counter() - t0
+        peak = steady_mb
+        while True:
+            peak = max(peak, read_memory(pid)["rss_mb"])
+            if json.loads(timed_get(url, "/api/health", raw=True)[2]).get("index_version") == version:
+                break
+            time.sleep(0.1)
+        swapped = time.perf_counter() - t0
+        for _ in range(20):
+            peak = max(peak, read_memory(pid)["rss_mb"])
+            time.sleep(0.1)
+    return {"store_copy_s": stored, "swapped_s": swapped, "peak_rss_mb": peak, "steady_rss_mb": steady_mb,
+            "after_rss_mb": read_memory(pid)["rss_mb"], **load.summary()}
+
+
+def draw_map(settings, url: str, serve, build_ui, name: str, prefix: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.ui import CHROMIUM, Timings, time_page
+
+    serve.run(build_ui(settings, ""), name=name, route_prefix=prefix)
+    timings = Timings()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            time_page(browser, url, 2, timings)
+        finally:
+            browser.close()
+    return {"map_drawn_ms": timings.map_ms, "points": timings.drawn_points, "tabs_ready_ms": timings.ready_ms}
+
+
+def measure_clustering(settings, store, result: dict, runs: int) -> None:
+    import ray
+
+    from audiomuse_ray.analysis.models import load_manifest
+    from audiomuse_ray.clustering.data import load_data
+    from audiomuse_ray.clustering.options import build_options, fit_to_library
+    from audiomuse_ray.clustering.playlists import build_playlists
+    from audiomuse_ray.clustering.population import search
+    from audiomuse_ray.ray_runtime import connect_ray
+    from benchmarks.scale_probe import ExplorerWatch
+
+    labels = load_manifest(REPO / "models").labels["msd-musicnn"]
+    t0 = time.perf_counter()
+    data = load_data(store, labels)
+    result["clustering_load_s"] = time.perf_counter() - t0
+    options, note = fit_to_library(build_options(runs=runs), data.size)
+    result["clustering_note"] = note
+    result["clustering_sample_size"] = options.search.sample_size
+    connect_ray(settings, num_cpus=2)
+    try:
+        with ExplorerWatch() as watch:
+            t0 = time.perf_counter()
+            best, status, _ = search(data, options.search, explorers=2, seed=1)
+            result["clustering_search_s"] = time.perf_counter() - t0
+        result["clustering_runs"] = status.runs_done
+        result["explorer_peak_rss_mb"] = watch.peak_mb
+        t0 = time.perf_counter()
+        playlists = build_playlists(data, best, options.playlists)
+        result["clustering_assign_s"] = time.perf_counter() - t0
+        result["clustering_playlists"] = len(playlists)
+        result["clustering_songs"] = sum(len(p.item_ids) for p in playlists)
+    finally:
+        ray.shutdown()
+
+
+def run(db: str, n: int, args) -> dict:
+    from audiomuse_ray.serve.ingress import free_port
+    from audiomuse_ray.settings import Settings
+    from audiomuse_ray.store import open_store
+
+    result: dict = {"db": db, "n": n, "load_before": os.getloadavg(), "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="amr-scale-") as tmp:
+        url, drop = database(db, tmp, args.postgres)
+        try:
+            port = free_port()
+            settings = Settings.load({}, data_dir=tmp, music_dir=tmp, host="127.0.0.1", port=port,
+                                     database_url=url, models_dir=str(REPO / "models"))
+            store = open_store(url)
+            t0 = time.perf_counter()
+            fill_store(store, n, np.random.default_rng(n))
+            result["fill_s"] = time.perf_counter() - t0
+            print(f"[{db} {n:,}] filled in {result['fill_s']:.0f} s", flush=True)
+            measure_index(store, result, "e4m3" not in args.skip and (n <= 100_000 or args.e4m3))
+            print(f"[{db} {n:,}] built in {result['build_s']:.0f} s, recall@10 {result['recall10']:.3f}", flush=True)
+            measure_serve(settings, store, n, result, "ui" not in args.skip)
+            print(f"[{db} {n:,}] served: {json.dumps({k: v for k, v in result.items() if 'similar' in k})}", flush=True)
+            if "clustering" not in args.skip:
+                measure_clustering(settings, store, result, args.runs)
+            store.dispose()
+        finally:
+            drop()
+    result["load_after"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"scale-{db}-{n}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def database(db: str, tmp: str, server: str):
+    """(URL of an empty database, a function that removes it)."""
+    if db == "sqlite":
+        return f"sqlite:///{tmp}/audiomuse.db", lambda: None
+    import psycopg2
+
+    name = "amr_scale_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return f"{server.rsplit('/', 1)[0]}/{name}", drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--db", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--postgres", default=os.environ.get("AUDIOMUSE_TEST_POSTGRES_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=["ui", "clustering", "e4m3"])
+    parser.add_argument("--e4m3", action="store_true", help="measure E4M3 storage above 100k tracks too")
+    parser.add_argument("--runs", type=int, default=1000, help="clustering runs")
+    parser.add_argument("--table", action="store_true", help="only print the table of the stored results")
+    args = parser.parse_args()
+    if not args.table:
+        for db in args.db:
+            for n in args.sizes:
+                run(db, n, args)
+    from benchmarks.scale_table import print_table
+
+    print_table(sorted(OUT.glob("scale-*.json")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
