@@ -91,7 +91,8 @@ class SyncLastTask(TaskStatus):
 
 
 class ConsentBody(Open):
-    consent: bool = Field(description="true: consent to sharing as the statement says; false: withdraw it.")
+    consent: bool = Field(strict=True, description="true: consent to sharing as the statement says; false: "
+                                                   "withdraw it (nothing else reads as either).")
 
 
 class SharedFields(Open):

@@ -87,6 +87,13 @@ def count(store: Store, model_version: str | None = None) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
+def contributors(store: Store) -> dict[str, int]:
+    """Records per client name (the name of the hub token that pushed them)."""
+    stmt = select(shared_analysis.c.contributor, func.count()).group_by(shared_analysis.c.contributor)
+    with store.connect() as conn:
+        return {str(name): int(n) for name, n in conn.execute(stmt)}
+
+
 def iter_records(store: Store, model_version: str, batch: int = 1000) -> Iterator[SharedAnalysis]:
     """Every shared analysis of ``model_version``, by recording id, a batch per query."""
     after = ""
