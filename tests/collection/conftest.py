@@ -1,6 +1,5 @@
-"""Collection-sync fixtures: the clip corpus transcoded into another library (B) with decoys, the corpus'
-fingerprints, and a loopback hub whose routes call the hub functions (phase 2 replaces it with the real
-routes)."""
+"""Collection-sync fixtures: the clip corpus transcoded into another library (B) with decoys, and the
+corpus' fingerprints. A hub on loopback HTTP is ``hub_server.HubServer`` (the service's own routes)."""
 
 from __future__ import annotations
 
