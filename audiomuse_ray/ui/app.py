@@ -16,6 +16,7 @@ from audiomuse_ray.ui.analysis import analysis_tab, render_analysis
 from audiomuse_ray.ui.chat import chat_tab
 from audiomuse_ray.ui.client import ApiClient, ApiError
 from audiomuse_ray.ui.clustering import clustering_tab, render_clustering
+from audiomuse_ray.ui.collection import collection_tab
 from audiomuse_ray.ui.common import UiContext
 from audiomuse_ray.ui.fingerprint import fingerprint_tab
 from audiomuse_ray.ui.library import CSS as LIBRARY_CSS
@@ -91,6 +92,7 @@ def build_blocks(options: UiOptions) -> gr.Blocks:
                 playlists_tab(ctx)
             with gr.Tab("Schedules", id="schedules") as schedules:
                 schedules_load, schedules_outputs = schedules_tab(ctx)
+            collection_tab(ctx)
             with gr.Tab("Tasks", id="tasks"):
                 tasks_active, tasks_recent, tasks_log = tasks_tab(ctx)
         for tab, load, outputs in ((library, library_load, library_outputs), (radios, radios_load, radios_outputs),
