@@ -22,7 +22,7 @@ from audiomuse_ray.ui.tasks import ACTIVE, POLL_S, cancel_active, duration
 SYNC = ("collection_sync", "main_collection_sync")
 COUNTS = (("pulled", "pulled from the hub"), ("pushed", "pushed"), ("push_stored", "new to the hub"),
           ("analysed", "analysed here"), ("copied", "copied from a local duplicate"),
-          ("skipped", "already done"), ("failed", "failed"))
+          ("skipped", "analysed here before"), ("failed", "failed"))
 
 
 def statement_markdown(consent: dict) -> str:

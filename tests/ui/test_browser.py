@@ -381,3 +381,43 @@ def test_radios_schedules_and_the_library(page, site, artifacts):
     assert numbers[0] == f"{summary['analysis']['analysed']:,}" and summary["analysis"]["analysed"] > 0
     assert page.locator("#library-moods .bars path").count() == 6  # one bar per mood
     shot(page, artifacts, "library")
+
+
+def test_collection_needs_consent_then_syncs_with_a_hub(page, site, artifacts, tmp_path):
+    """The Collection tab states what is shared, refuses to start before the consent tick, keeps the consent,
+    and follows a sync with a hub (the service's own hub routes on loopback) to its end."""
+    from audiomuse_ray.store import hub as hub_store
+    from audiomuse_ray.store import open_store
+    from tests.collection.hub_server import HubServer
+    from tests.conftest import REPO
+
+    url, _settings = site
+    hub_settings = Settings.load({"AUDIOMUSE_HUB_TOKENS": "ui-test:ui-test-hub-token"}, data_dir=str(tmp_path),
+                                 models_dir=str(REPO / "models"))
+    hub_db = open_store(hub_settings.database_url)
+    try:
+        with HubServer(hub_settings, hub_db) as hub:
+            open_tab(page, "Collection")
+            page.locator("#collection-statement").get_by_text("What a sync shares").wait_for()
+            for words in ("fingerprint", "embedding", "Never shared", "file paths", "media-server ids"):
+                assert words in page.locator("#collection-statement").inner_text(), words
+            page.locator("#collection-url input, #collection-url textarea").first.fill(hub.url)
+            page.locator("#collection-token input").fill("ui-test-hub-token")
+            page.locator("#collection-start").click()
+            page.locator("#collection-status").get_by_text("Tick the consent box first").wait_for()
+            assert requests.get(url + "/api/collection/last_task", timeout=30).json()["status"] == "NO_PREVIOUS_TASK"
+            page.locator("#collection-consent input[type=checkbox]").check()
+            page.locator("#collection-consent-note").get_by_text("Consent given on").wait_for()
+            assert requests.get(url + "/api/collection/consent", timeout=30).json()["consented"] is True
+            page.locator("#collection-start").click()
+            page.get_by_text("Sync started").wait_for()
+            page.locator("#collection-progress [data-state=SUCCESS]").wait_for(timeout=240_000)
+            assert "pushed" in page.locator("#collection-progress").inner_text()
+            shot(page, artifacts, "collection")
+        assert hub_store.contributors(hub_db).get("ui-test", 0) >= 60  # the analysed corpus, shared
+    finally:
+        hub_db.dispose()
+    page.reload()  # the consent is remembered by the server
+    open_tab(page, "Collection")
+    page.locator("#collection-consent-note").get_by_text("Consent given on").wait_for()
+    assert page.locator("#collection-consent input[type=checkbox]").is_checked()
