@@ -6,8 +6,8 @@ two-minute decode and its fingerprint) against a full analysis of the same track
 (a) CPU per track, in this process, one thread, the same tracks: a full analysis as the analysis job does
     it (decode, log-mel, MusiCNN, tempo and key, and the fingerprint from the same samples) against what a
     pulled track costs a worker (decode of the first two minutes, Chromaprint, comparison with a candidate).
-(b) On a local Ray with --workers actors and a hub on loopback HTTP (the hub functions behind minimal
-    routes, as the tests serve them): A analyses the library (the baseline: analysed tracks per second),
+(b) On a local Ray with --workers actors and a hub on loopback HTTP (the service's own API app with its
+    hub routes, served by uvicorn in this process): A analyses the library (the baseline: analysed tracks per second),
     A's sync pushes it (pushed per second), then B (the same library, an empty store) syncs and pulls it
     (pulled per second, and the workers' CPU per pulled track against A's per analysed track). Rates leave
     out the similarity index and map rebuild that follows each job (printed apart).
@@ -20,18 +20,15 @@ at two minutes and an analysis hears the whole track.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audiomuse_ray.errors import AudioMuseError  # noqa: E402
 from audiomuse_ray.settings import Settings  # noqa: E402
 
 AUDIO = {".mp3", ".flac", ".ogg", ".opus", ".m4a", ".wav"}
@@ -71,44 +68,33 @@ def cpu_per_track(files: list[Path], models_dir: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ (b) hub
-def serve_hub(store, model_version: str) -> tuple[ThreadingHTTPServer, str]:
-    """The hub functions behind three routes on loopback (phase 2 serves the real ones)."""
-    from audiomuse_ray.collection import hub
+class HubServer:
+    """A hub: the service's API app (its hub routes, access guard and error handlers) served by uvicorn in a
+    thread of this process, as one Serve replica serves it, over ``store``."""
 
-    settings = Settings.load({"AUDIOMUSE_HUB_TOKENS": f"bench:{TOKEN}"})
+    def __init__(self, store, models_dir: str):
+        import uvicorn
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+        from audiomuse_ray.api import access
+        from audiomuse_ray.api.holder import LibraryHolder
+        from audiomuse_ray.providers import make_provider
+        from audiomuse_ray.serve.http_app import create_api
+        from audiomuse_ray.serve.ingress import free_port
+        from audiomuse_ray.serve.services import Services, install
 
-        def _answer(self, fn):
-            try:
-                who = hub.authorise(settings, self.headers.get("Authorization"))
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, data = 200, fn(json.loads(body) if body else None, who).to_json()
-            except AudioMuseError as exc:
-                status, data = exc.http_status, {"error": str(exc)}
-            raw = json.dumps(data).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+        settings = Settings.load({"AUDIOMUSE_HUB_TOKENS": f"bench:{TOKEN}"}, models_dir=models_dir)
+        access.configure(settings.api_token, settings.host, settings.hub_tokens)
+        install(Services(settings, store, LibraryHolder(store), make_provider))
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_api(), host="127.0.0.1", port=port, log_level="warning",
+                                                    lifespan="off"))
+        threading.Thread(target=self.server.run, daemon=True).start()
+        while not self.server.started:
+            time.sleep(0.02)
 
-        def do_GET(self):
-            self._answer(lambda _b, _w: hub.hub_info(store, model_version))
-
-        def do_POST(self):
-            if self.path.endswith("/lookup"):
-                self._answer(lambda b, _w: hub.lookup(store, hub.LookupRequest.from_json(b), model_version=model_version))
-            else:
-                self._answer(lambda b, w: hub.push(store, hub.PushRequest.from_json(b), model_version=model_version,
-                                                   contributor=w))
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    def shutdown(self) -> None:
+        self.server.should_exit = True
 
 
 def sync_rates(library: Path, models_dir: str, workers: int) -> dict:
@@ -120,7 +106,8 @@ def sync_rates(library: Path, models_dir: str, workers: int) -> dict:
     version = expected_version(models_dir)
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         hub_store = open_store(f"sqlite:///{tmp}/hub.db")
-        server, url = serve_hub(hub_store, version)
+        server = HubServer(hub_store, models_dir)
+        url = server.url
         a = Settings.load({}, data_dir=f"{tmp}/a", music_dir=str(library), models_dir=models_dir, workers=workers)
         b = Settings.load({}, data_dir=f"{tmp}/b", music_dir=str(library), models_dir=models_dir, workers=workers)
         analysed = run_analysis(a)
