@@ -10,6 +10,7 @@ seconds. What a snapshot holds is arrays and one Voyager index per kind, never a
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import threading
@@ -60,6 +61,22 @@ def load_snapshot(store: Store, version: int | None = None, tmp_dir: str | None 
                     artists)
 
 
+def release_memory() -> None:
+    """Give back what loading freed: the old snapshot now rather than at some later collection, Arrow's
+    pool and the C heap's free pages (a load's temporaries would otherwise stay resident)."""
+    gc.collect()
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # noqa: BLE001  (an older pyarrow without it: only less memory given back)
+        pass
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc
+        pass
+
+
 class LibraryHolder:
     def __init__(self, store: Store, tmp_dir: str | None = None):
         self.store = store
@@ -90,7 +107,7 @@ class LibraryHolder:
             snapshot = load_snapshot(self.store, newest, self.tmp_dir)
             self._snapshot = snapshot
             del snapshot
-            gc.collect()  # the old snapshot's index goes now, not at some later collection: memory stays at two
+            release_memory()
             log.info("loaded similarity index version %s (%d tracks)", newest, self._snapshot.library.size)
             return True
 

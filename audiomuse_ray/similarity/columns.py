@@ -21,25 +21,25 @@ MASK64 = (1 << 64) - 1
 
 
 class Strings:
-    """A read-only column of strings over an Arrow (large_)string array."""
+    """A read-only column of strings over an Arrow string array (32-bit offsets: 4 bytes a row, where a
+    column reaches 2 GB of characters only past a hundred million rows; large_string is read as well)."""
 
     def __init__(self, array: pa.Array):
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-        if pa.types.is_string(array.type):
-            array = array.cast(pa.large_string())
-        if not pa.types.is_large_string(array.type):
+        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
             raise TypeError(f"Strings needs a string array, got {array.type}")
         if array.null_count:
             array = array.fill_null("")
         self.arrow = array
         _validity, offsets, data = array.buffers()
-        self.offsets = np.frombuffer(offsets, np.int64)[array.offset:array.offset + len(array) + 1]
+        width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+        self.offsets = np.frombuffer(offsets, width)[array.offset:array.offset + len(array) + 1]
         self.data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
     @classmethod
     def of(cls, values: Iterable[str | None]) -> "Strings":
-        return cls(pa.array([v or "" for v in values], pa.large_string()))
+        return cls(pa.array([v or "" for v in values], pa.string()))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -78,14 +78,14 @@ class Coded:
 
     @classmethod
     def of(cls, values: Iterable[str | None]) -> "Coded":
-        return cls.from_arrow(pa.array([v or "" for v in values], pa.large_string()).dictionary_encode())
+        return cls.from_arrow(pa.array([v or "" for v in values], pa.string()).dictionary_encode())
 
     @classmethod
     def from_arrow(cls, array: pa.Array) -> "Coded":
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
         if not pa.types.is_dictionary(array.type):
-            array = array.cast(pa.large_string()).dictionary_encode()
+            array = array.cast(pa.string()).dictionary_encode()
         indices = array.indices.fill_null(0) if array.indices.null_count else array.indices
         return cls(indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), Strings(array.dictionary))
 
@@ -156,7 +156,7 @@ class IdLookup:
     def __init__(self, ids: Strings, hashes: np.ndarray | None = None):
         self.ids = ids
         hashes = hash_strings(ids) if hashes is None else np.asarray(hashes, np.uint64)
-        self.order = np.argsort(hashes, kind="stable").astype(np.int64)
+        self.order = np.argsort(hashes, kind="stable").astype(np.int32 if len(hashes) < 2**31 else np.int64)
         self.sorted_hashes = hashes[self.order]
 
     def __len__(self) -> int:

@@ -59,7 +59,8 @@ def signatures(n_authors: Strings, n_titles: Strings) -> np.ndarray:
     """(n,) uint64: one hash per normalised (artist, title) pair, equal exactly when both are."""
     import pyarrow.compute as pc
 
-    joined = pc.binary_join_element_wise(n_authors.arrow, n_titles.arrow, pa.scalar("\x1f", pa.large_string()))
+    joined = pc.binary_join_element_wise(n_authors.arrow.cast(pa.string()), n_titles.arrow.cast(pa.string()),
+                                         pa.scalar("\x1f", pa.string()))
     return hash_strings(Strings(joined))
 
 

@@ -24,7 +24,7 @@ def decode_table(data: bytes | bytearray | memoryview) -> pa.Table:
 
 def encode_strings(values: Sequence[str] | pa.Array) -> bytes:
     """One string column (``ids``) as an Arrow stream."""
-    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(list(values), pa.large_string())
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(list(values), pa.string())
     return encode_table(pa.table({"value": array}))
 
 
