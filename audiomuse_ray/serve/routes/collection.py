@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from audiomuse_ray.collection import api as collection_api
+from audiomuse_ray.api import collection_api
 from audiomuse_ray.collection import hub
 from audiomuse_ray.serve.collection_schemas import (ConsentBody, ConsentReply, HubInfoReply, HubLookupBody,
                                                     HubLookupReply, HubPushBody, HubPushReply, SyncLastTask,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from audiomuse_ray.api.jobs_api import status
 from audiomuse_ray.collection.records import HUB_KEEPS, NEVER_SHARED, SHARED
 from audiomuse_ray.collection.sync import last_sync, start_sync
 from audiomuse_ray.errors import BadRequest, JobAlreadyRunning
@@ -37,8 +38,6 @@ def start(settings: Settings, store: Store, body) -> dict:
 
 def last_task(store: Store, stale_after_s: float) -> dict:
     """The newest sync task as ``GET /api/status`` shows a task, plus ``status``; or NO_PREVIOUS_TASK."""
-    from audiomuse_ray.api.jobs_api import status
-
     rec = last_sync(store, stale_after_s)
     if rec is None:
         return {"status": "NO_PREVIOUS_TASK"}
