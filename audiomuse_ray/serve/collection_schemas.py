@@ -87,6 +87,7 @@ class SyncStartBody(Open):
 
 
 class SyncLastTask(TaskStatus):
+    task_id: str | None = Field(None, description="Absent when no sync has run.")
     status: str | None = Field(None, description="The task's state, or NO_PREVIOUS_TASK.")
 
 

@@ -231,3 +231,28 @@ def test_consent_is_kept_for_the_statement_it_was_given_to(served):
 def test_the_statement_names_every_field_a_record_shares():
     named = {name.strip() for fields in SHARED for name in fields.split(",")}
     assert named == {f.name for f in dataclasses.fields(SharedAnalysis)}
+
+
+def test_replies_match_their_documented_schemas(served, records):
+    """Each collection reply validates against the model /api/openapi.json names for it."""
+    import jsonschema
+
+    server, _store = served
+    version = expected_version(REPO / "models")
+    spec = requests.get(server.url + "/api/openapi.json", timeout=30).json()
+    assert spec["paths"]["/api/collection/hub/push"]["post"]["security"] == [{"HubToken": []}]
+    body = {"model_version": version, "records": [r.to_json() for r in records[:2]]}
+    query = {"model_version": version, "queries": [{"artist": records[0].artist, "title": records[0].title,
+                                                     "duration": records[0].duration}]}
+    calls = [("post", "/api/collection/hub/push", ALICE, body), ("post", "/api/collection/hub/lookup", ALICE, query),
+             ("get", "/api/collection/hub/info", ALICE, None), ("get", "/api/collection/last_task", API, None),
+             ("get", "/api/collection/consent", API, None), ("put", "/api/collection/consent", API, {"consent": True})]
+    for method, path, headers, payload in calls:
+        res = getattr(requests, method)(server.url + path, headers=headers, timeout=30,
+                                        **({"json": payload} if payload else {}))
+        assert res.status_code == 200, (path, res.text)
+        schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema.validate(res.json(), {**schema, "components": spec["components"]},
+                            resolver=jsonschema.RefResolver.from_schema(spec))
+    assert len(requests.post(server.url + "/api/collection/hub/lookup", headers=ALICE, json=query,
+                             timeout=30).json()["results"][0]["candidates"]) == 1
