@@ -1,36 +1,22 @@
 """``audiomuse-ray``: the command line. Parses flags into one ``Settings`` and calls one function per command.
 
-Commands register themselves in ``COMMANDS`` with their own argument setup, so a new tool (cluster,
-chat...) is one function and one line here.
+Commands register themselves (``commands.registry.command``) with their own argument setup, so a new tool
+is one module in ``commands/`` and one name in its ``__init__``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
 import threading
-from dataclasses import fields
-from typing import Callable
 
+from audiomuse_ray.commands.registry import (COMMANDS, SETTING_PREFIX, add_settings_arguments, command,  # noqa: F401
+                                             print_json)
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.settings import Settings
 
-Handler = Callable[[Settings, argparse.Namespace], int]
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
-
-
-def command(name: str, help: str, setup: Callable[[argparse.ArgumentParser], None] = lambda p: None):
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name] = (help, setup, fn)
-        return fn
-
-    return register
-
-
-SETTING_PREFIX = "setting_"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,29 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser.usage = command_parser.format_usage().removeprefix("usage: ").rstrip() + " [settings]"
         add_settings_arguments(command_parser)
     return parser
-
-
-def add_settings_arguments(parser: argparse.ArgumentParser,
-                           title: str = "settings (before or after the command)") -> None:
-    """``-v`` and one ``--flag`` per setting, on the main parser and again on each command's, so options
-    work after the command too. Defaults are ``SUPPRESS``: argparse copies every value a command's parser
-    holds over the main parser's, and a default there would clobber a flag given before the command.
-    Values stay strings, parsed by ``Settings.load`` like every other source. A flag the command already
-    defines (``analyze --workers``) keeps the command's meaning."""
-    group = parser.add_argument_group(title)
-    _add_unless_taken(group, "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                      help="log debug messages")
-    for f in fields(Settings):
-        _add_unless_taken(group, "--" + f.name.replace("_", "-"), dest=SETTING_PREFIX + f.name,
-                          default=argparse.SUPPRESS, metavar=f.name.upper(),
-                          help=f"{f.metadata['help']} [{f.metadata['env']}]")
-
-
-def _add_unless_taken(group, *flags: str, **kwargs) -> None:
-    try:
-        group.add_argument(*flags, **kwargs)
-    except argparse.ArgumentError:  # the command has its own flag of that name
-        pass
 
 
 def _load_commands() -> None:
@@ -107,9 +70,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
-

@@ -2,14 +2,14 @@
 strings), read from any mapping: query parameters, JSON bodies, job options. Pure, no HTTP, so the HTTP layer
 and the packages it calls (clustering's options builder) both import it from here. Every malformed value
 raises ``BadRequest`` (HTTP 400) naming the parameter, never a bare ``ValueError`` that would surface as a
-500."""
+500. Also the settings' list of hub tokens (``parse_hub_tokens``)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, Mapping
 
-from audiomuse_ray.errors import BadRequest
+from audiomuse_ray.errors import BadRequest, ConfigurationError
 
 TRUE = {"1", "true", "yes", "y", "on"}
 FALSE = {"0", "false", "no", "n", "off"}
@@ -75,4 +75,34 @@ def text(params: Mapping[str, Any], name: str) -> str:
     return str(raw).strip() if raw is not None else ""
 
 
-__all__ = ["BadRequest", "FALSE", "TRUE", "flag", "integer", "number", "text"]
+__all__ = ["BadRequest", "FALSE", "TRUE", "MIN_TOKEN_CHARS", "flag", "integer", "number", "parse_hub_tokens", "text"]
+
+
+MIN_TOKEN_CHARS = 8
+
+
+def parse_hub_tokens(text: str) -> dict[str, str]:
+    """``"alice:s3cret-1,bob:s3cret-2"`` -> ``{"alice": "s3cret-1", "bob": "s3cret-2"}``; empty -> ``{}``.
+
+    >>> parse_hub_tokens("alice:abcdefgh")
+    {'alice': 'abcdefgh'}
+    """
+    tokens: dict[str, str] = {}
+    for position, part in enumerate((text or "").split(","), start=1):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, token = part.partition(":")
+        name, token = name.strip(), token.strip()
+        if not sep or not name or not token:
+            raise ConfigurationError(
+                f"AUDIOMUSE_HUB_TOKENS entry {position} is not name:token; write it as "
+                "name1:token1,name2:token2.")
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ConfigurationError(
+                f"AUDIOMUSE_HUB_TOKENS: the token of {name!r} is shorter than {MIN_TOKEN_CHARS} characters; "
+                "use a long random one (python -c 'import secrets; print(secrets.token_urlsafe(24))').")
+        if name in tokens:
+            raise ConfigurationError(f"AUDIOMUSE_HUB_TOKENS names {name!r} twice; give each client one name.")
+        tokens[name] = token
+    return tokens

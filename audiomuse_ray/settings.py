@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, get_type_hints
 
 from audiomuse_ray.errors import ConfigurationError
+from audiomuse_ray.parsing import parse_hub_tokens
 
 PROVIDERS = ("local", "subsonic", "jellyfin", "lyrion", "emby", "plex")
 SUBSONIC_AUTH_MODES = ("auto", "token", "password")
@@ -143,8 +144,6 @@ class Settings:
         if not self.http_timeout_s > 0:
             raise ConfigurationError(f"{_label('http_timeout_s', self.http_timeout_s)} must be more than 0 seconds.")
         if self.hub_tokens:
-            from audiomuse_ray.collection.tokens import parse_hub_tokens
-
             hub_tokens = parse_hub_tokens(self.hub_tokens)  # a malformed list: a sentence that names no token
             if self.api_token and self.api_token in hub_tokens.values():  # a hub client would hold the whole API
                 raise ConfigurationError("AUDIOMUSE_HUB_TOKENS gives a hub client the API token (AUDIOMUSE_API_TOKEN); "

@@ -32,8 +32,8 @@ def main() -> None:
     import psycopg2
     from sqlalchemy import text
 
-    from audiomuse_ray.analysis.constants import MOOD_LABELS
-    from audiomuse_ray.dashboard import dashboard_summary
+    from audiomuse_ray.labels import MOOD_LABELS
+    from audiomuse_ray.api.dashboard_api import dashboard_summary
     from audiomuse_ray.store import dashboard as agg
     from audiomuse_ray.store import open_store
 

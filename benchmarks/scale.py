@@ -104,8 +104,8 @@ def measure_serve(settings, store, n: int, result: dict, ui: bool) -> None:
     from ray import serve
 
     from audiomuse_ray.commands.serve import STATE_ENV, Started, stop_serve
-    from audiomuse_ray.dashboard import library_snapshot
-    from audiomuse_ray.ray_runtime import connect_ray
+    from audiomuse_ray.api.dashboard_api import library_snapshot
+    from audiomuse_ray.runtime.ray_cluster import connect_ray
     from audiomuse_ray.serve.app import APP_NAME, build
     from audiomuse_ray.serve.layout import API_PREFIX, UI_PREFIX
     from audiomuse_ray.serve.ui_app import UI_APP_NAME, build_ui
@@ -196,7 +196,7 @@ def measure_clustering(settings, store, result: dict, runs: int) -> None:
     from audiomuse_ray.clustering.options import build_options, fit_to_library
     from audiomuse_ray.clustering.playlists import build_playlists
     from audiomuse_ray.clustering.population import search
-    from audiomuse_ray.ray_runtime import connect_ray
+    from audiomuse_ray.runtime.ray_cluster import connect_ray
     from benchmarks.scale_probe import ExplorerWatch
 
     labels = load_manifest(REPO / "models").labels["msd-musicnn"]
@@ -224,7 +224,7 @@ def measure_clustering(settings, store, result: dict, runs: int) -> None:
 
 
 def run(db: str, n: int, args) -> dict:
-    from audiomuse_ray.serve.ingress import free_port
+    from audiomuse_ray.runtime.ingress import free_port
     from audiomuse_ray.settings import Settings
     from audiomuse_ray.store import open_store
 

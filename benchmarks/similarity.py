@@ -35,7 +35,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audiomuse_ray.serve.ingress import free_port  # noqa: E402
+from audiomuse_ray.runtime.ingress import free_port  # noqa: E402
 from audiomuse_ray.settings import Settings  # noqa: E402
 from audiomuse_ray.similarity.index import INDEX_NAME, IndexParams, build_index, load_index_bytes  # noqa: E402
 from audiomuse_ray.similarity.library import load_library  # noqa: E402
@@ -154,7 +154,7 @@ def clustered_recall(n: int, k: int, rng: np.random.Generator) -> float:
 def run_size(n: int, n_requests: int, clients: int, replicas: int, ingress: str) -> dict:
     import ray
 
-    from audiomuse_ray.serve.ingress import ingress_env
+    from audiomuse_ray.runtime.ingress import ingress_env
 
     env = ingress_env(ingress)
     os.environ.update(env)  # before ray.init: Serve's processes read it when they start

@@ -48,7 +48,7 @@ def cpu_per_track(files: list[Path], models_dir: str) -> dict:
     from audiomuse_ray.analysis import audio
     from audiomuse_ray.analysis.models import load_models
     from audiomuse_ray.analysis.track import analyze_samples
-    from audiomuse_ray.collection import acoustic
+    from audiomuse_ray.analysis import acoustic
 
     models = load_models(models_dir, threads=1)
     full, pulled, seconds = [], [], []
@@ -79,7 +79,7 @@ class HubServer:
         from audiomuse_ray.api.holder import LibraryHolder
         from audiomuse_ray.providers import make_provider
         from audiomuse_ray.serve.http_app import create_api
-        from audiomuse_ray.serve.ingress import free_port
+        from audiomuse_ray.runtime.ingress import free_port
         from audiomuse_ray.serve.services import Services, install
 
         settings = Settings.load({"AUDIOMUSE_HUB_TOKENS": f"bench:{TOKEN}"}, models_dir=models_dir)

@@ -37,7 +37,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from audiomuse_ray.serve.ingress import free_port  # noqa: E402
+from audiomuse_ray.runtime.ingress import free_port  # noqa: E402
 from audiomuse_ray.settings import Settings  # noqa: E402
 from audiomuse_ray.store import open_store  # noqa: E402
 from audiomuse_ray.store.tracks import TrackRow, save_album  # noqa: E402

@@ -15,7 +15,8 @@ import os
 import sys
 
 from audiomuse_ray.analysis.run import run_analysis
-from audiomuse_ray.cli import SETTING_PREFIX, add_settings_arguments, settings_from_args
+from audiomuse_ray.cli import settings_from_args
+from audiomuse_ray.commands.registry import SETTING_PREFIX, add_settings_arguments
 from audiomuse_ray.errors import AudioMuseError, ConfigurationError
 from audiomuse_ray.settings import Settings
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from audiomuse_ray.serve.ingress import free_port  # noqa: F401  (tests import it from here)
+from audiomuse_ray.runtime.ingress import free_port  # noqa: F401  (tests import it from here)
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
 
@@ -140,7 +140,7 @@ def ray_cluster():
     import ray
     from ray.cluster_utils import Cluster
 
-    from audiomuse_ray.serve.ingress import HAPROXY, apply_ingress_env
+    from audiomuse_ray.runtime.ingress import HAPROXY, apply_ingress_env
 
     apply_ingress_env(HAPROXY, cpus=2)  # Serve as the service runs it: HAProxy straight to the replicas
     # Behind HAProxy a deleted app's replicas stay reachable for a minimum drain period (30 s) so that

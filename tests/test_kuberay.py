@@ -141,7 +141,7 @@ def test_the_serve_config_deploys_and_answers_http(serve_config, serve_base, tmp
     from ray._common.utils import import_attr
     from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
 
-    from audiomuse_ray.runner import JOB_NAMESPACE
+    from audiomuse_ray.runtime.jobs import JOB_NAMESPACE
     from audiomuse_ray.schedule.scheduler import SCHEDULER_NAME, stop_scheduler
 
     for name in [n for n in os.environ if n.startswith("AUDIOMUSE_")]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from audiomuse_ray.serve.ingress import STATE_PREFIX
+from audiomuse_ray.runtime.ingress import STATE_PREFIX
 from tests.conftest import REPO, free_port
 
 STARTUP_TIMEOUT_S = 90

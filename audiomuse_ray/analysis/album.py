@@ -28,9 +28,9 @@ import numpy as np
 from audiomuse_ray.analysis import audio
 from audiomuse_ray.analysis.models import MusicnnModels
 from audiomuse_ray.analysis.track import TrackAnalysis, analyze_samples
-from audiomuse_ray.collection import acoustic
-from audiomuse_ray.collection.identity import durations_agree, tag_key
-from audiomuse_ray.collection.records import Candidate
+from audiomuse_ray.analysis import acoustic
+from audiomuse_ray.recording.identity import durations_agree, tag_key
+from audiomuse_ray.recording.records import Candidate
 from audiomuse_ray.errors import AudioError, FingerprintUnavailable, ProviderError
 from audiomuse_ray.providers.base import Album, MediaProvider, Track
 from audiomuse_ray.store.fingerprints import ANALYSED, COPIED, FingerprintRow

@@ -17,5 +17,4 @@ MAX_SEGMENTS = 10
 MIN_SECONDS = PATCH_SECONDS  # shorter audio is padded by repetition up to one patch when at least MIN_PAD_SECONDS
 MIN_PAD_SECONDS = 1.0
 
-MOOD_LABELS = ("danceable", "aggressive", "happy", "party", "relaxed", "sad")
-TOP_N_MOODS = 5  # tags kept in score.mood_vector, highest first, as AudioMuse-AI stores them
+from audiomuse_ray.labels import MOOD_LABELS, TOP_N_MOODS  # noqa: E402,F401  (the analysis writes what they name)

@@ -15,7 +15,7 @@
   run skips every album that was written.
 - A worker that cannot even start (a model or module missing on its node) fails the job at once with
   that worker's error: it would fail the same way on every retry.
-- Recording identity (``collection/exchange.py``): before an album goes to a worker its tracks get their
+- Recording identity (``analysis/matching.py``): before an album goes to a worker its tracks get their
   candidates (local copies of the same recording; with a sync, the hub's records), which the worker
   confirms by fingerprint instead of analysing. An album whose tag keys overlap an album in flight waits
   for it, so two copies of a recording in two albums are analysed once. The sync job is this job with a
@@ -37,11 +37,12 @@ from audiomuse_ray.analysis.album import AlbumJob, AlbumResult, analyse_album
 from audiomuse_ray.store.fingerprints import ANALYSED, COPIED, IMPORTED, PULLED
 from audiomuse_ray.analysis.constants import MAX_ANALYSED_SECONDS
 from audiomuse_ray.analysis.models import expected_version, load_models
-from audiomuse_ray.collection.exchange import Matcher
+from audiomuse_ray.analysis.matching import Matcher
 from audiomuse_ray.errors import AudioMuseError, TaskCancelled
 from audiomuse_ray.providers import make_provider
 from audiomuse_ray.providers.registry import provider_config
-from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.runtime.jobs import JobKind
+from audiomuse_ray.runtime.ray_cluster import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild
@@ -50,7 +51,7 @@ from audiomuse_ray.store import indexes
 from audiomuse_ray.store import fingerprints as fingerprint_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store import tracks as track_store
-from audiomuse_ray.tasks import Heartbeat, Progress, heartbeat_interval, new_task_id, this_process_runner
+from audiomuse_ray.runtime.progress import Heartbeat, Progress, heartbeat_interval, new_task_id, this_process_runner
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "analysis"
@@ -354,3 +355,19 @@ def worker_error(exc: BaseException) -> str:
         if ":" in line and not line.startswith(("File ", "ray::", "Traceback")):
             return line
     return lines[-1] if lines else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What a caller of the API or a schedule may choose about an analysis; the rest is the settings'."""
+
+    num_recent_albums: int = 0
+    workers: int = 0  # 0 = one per CPU of the cluster
+
+
+def _run_requested(settings: Settings, request: AnalysisRequest, *, task_id: str, runner: str) -> AnalysisSummary:
+    return run_analysis(settings, num_recent_albums=request.num_recent_albums, workers=request.workers or None,
+                        task_id=task_id, runner=runner)
+
+
+ANALYSIS_JOB = JobKind(TASK_TYPE, _run_requested)  # started by the API and the scheduler (runtime.jobs)

@@ -13,7 +13,7 @@ import hashlib
 import json
 
 from audiomuse_ray.api.jobs_api import status
-from audiomuse_ray.collection.records import HUB_KEEPS, NEVER_SHARED, SHARED
+from audiomuse_ray.recording.records import HUB_KEEPS, NEVER_SHARED, SHARED
 from audiomuse_ray.collection.sync import last_sync, start_sync
 from audiomuse_ray.errors import BadRequest, JobAlreadyRunning
 from audiomuse_ray.settings import Settings

@@ -3,21 +3,24 @@
 
 Every route that reads tasks first fails the stale ones (a driver that stopped beating), so a job whose
 driver died is reported as FAILURE and no longer blocks a new start. Jobs run in detached Ray actors
-(``audiomuse_ray.runner``), never in the replica's own threads.
+(``audiomuse_ray.runtime.jobs``), never in the replica's own threads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from audiomuse_ray.analysis.run import ANALYSIS_JOB, AnalysisRequest
 from audiomuse_ray.api.similarity_api import clamp
+from audiomuse_ray.clustering.options import options_from_json
+from audiomuse_ray.clustering.run import CLUSTERING_JOB
 from audiomuse_ray.errors import BadRequest, JobAlreadyRunning, UnknownTask
+from audiomuse_ray.runtime.jobs import JobKind, start_job
+from audiomuse_ray.runtime.progress import cancel_task
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import tasks as task_store
-from audiomuse_ray.tasks import cancel_task
 
 LOG_TAIL = 10
 ANALYSIS_TASK_TYPE = "main_analysis"
@@ -130,10 +133,8 @@ def recent_tasks(store: Store, limit: int | None, stale_after_s: float) -> list[
             for rec in task_store.recent_tasks(store, limit)]
 
 
-def _start(settings: Settings, store: Store, kind: str, reply_type: str, options) -> dict:
+def _start(settings: Settings, store: Store, kind: JobKind, reply_type: str, options) -> dict:
     """The job started in a detached Ray actor (202); ``JobAlreadyRunning`` (409) names the active one."""
-    from audiomuse_ray.runner import start_job
-
     try:
         task_id = start_job(settings, store, kind, options)
     except JobAlreadyRunning as exc:
@@ -149,15 +150,7 @@ def start_analysis(settings: Settings, store: Store, num_recent_albums: int | No
     ``num_recent_albums`` (0 = all) and ``workers`` (0 = one per CPU of the cluster) default to settings."""
     request = AnalysisRequest(clamp(num_recent_albums, settings.num_recent_albums, 0),
                               clamp(workers, settings.workers, 0, 1024))
-    return _start(settings, store, "analysis", ANALYSIS_TASK_TYPE, request)
-
-
-@dataclass(frozen=True)
-class AnalysisRequest:
-    """What an API caller may choose about an analysis; the rest comes from the server's settings."""
-
-    num_recent_albums: int = 0
-    workers: int = 0
+    return _start(settings, store, ANALYSIS_JOB, ANALYSIS_TASK_TYPE, request)
 
 
 CLUSTERING_TASK_TYPE = "main_clustering"
@@ -166,14 +159,12 @@ CLUSTERING_TASK_TYPE = "main_clustering"
 def clustering_options(settings: Settings, body: Mapping[str, Any]):
     """AudioMuse-AI's JSON parameter names -> ``ClusteringOptions`` through the builder the CLI and
     ``jobs/cluster.py`` use (unknown keys ignored, API keys never read); a bad value is a ``BadRequest``."""
-    from audiomuse_ray.clustering.options import options_from_json
-
     return options_from_json(body)
 
 
 def start_clustering(settings: Settings, store: Store, body: Mapping[str, Any]) -> dict:
     """Start a clustering in a detached Ray actor; 409 while another clustering runs."""
-    return _start(settings, store, "clustering", CLUSTERING_TASK_TYPE, clustering_options(settings, body))
+    return _start(settings, store, CLUSTERING_JOB, CLUSTERING_TASK_TYPE, clustering_options(settings, body))
 
 
 def matches_type(task_type: str, prefix: str) -> bool:

@@ -8,7 +8,7 @@ database (the guard rewrites the PostgreSQL form for SQLite, and a test holds th
 
 from __future__ import annotations
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.chat.sql_guard import MAX_ROWS, allowed_list
 
 # The 50 tags of the MSD MusiCNN model, as score.mood_vector names them (its five strongest per song).

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import tracks as track_store
 from audiomuse_ray.store.columns import load_library_columns

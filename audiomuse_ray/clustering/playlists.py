@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.clustering.data import ClusteringData
 from audiomuse_ray.clustering.evolution import RunResult, fit_labels
 

@@ -26,12 +26,13 @@ from audiomuse_ray.clustering.playlists import AUTOMATIC, Playlist, build_playli
 from audiomuse_ray.clustering.population import SearchStatus, search
 from audiomuse_ray.llm.client import LLMConfig
 from audiomuse_ray.providers import MediaProvider, make_provider
-from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.runtime.jobs import JobKind
+from audiomuse_ray.runtime.ray_cluster import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import playlists as playlist_store
 from audiomuse_ray.store import tasks as task_store
-from audiomuse_ray.tasks import Heartbeat, heartbeat_interval, new_task_id, this_process_runner
+from audiomuse_ray.runtime.progress import Heartbeat, heartbeat_interval, new_task_id, this_process_runner
 
 log = logging.getLogger(__name__)
 TASK_TYPE = "clustering"
@@ -139,3 +140,7 @@ def publish(settings: Settings, store: Store, playlists: list[Playlist], *,
     playlist_store.delete_playlists(store, AUTOMATIC)
     for p, playlist_id in created:
         playlist_store.save_playlist(store, p.name, p.item_ids, provider.name, playlist_id)
+
+
+# started by the API and the scheduler (runtime.jobs); names playlists with the language model's key
+CLUSTERING_JOB = JobKind(TASK_TYPE, run_clustering, secrets=("ai_api_key",))

@@ -15,8 +15,8 @@ import requests
 from audiomuse_ray.collection.hub import (
     HubInfo, LookupRequest, LookupResponse, PushRequest, PushResponse, PushResult,
 )
-from audiomuse_ray.collection.identity import TagQuery
-from audiomuse_ray.collection.records import RECORD_SCHEMA, SharedAnalysis
+from audiomuse_ray.recording.identity import TagQuery
+from audiomuse_ray.recording.records import RECORD_SCHEMA, SharedAnalysis
 from audiomuse_ray.errors import BadRequest, HubAuthError, HubError, HubModelMismatch, HubUnavailable
 
 API = "/api/collection/hub"

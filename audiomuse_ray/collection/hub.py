@@ -17,9 +17,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from audiomuse_ray.collection import acoustic
-from audiomuse_ray.collection.identity import TagQuery, durations_agree, normalise
-from audiomuse_ray.collection.records import RECORD_SCHEMA, SharedAnalysis
+from audiomuse_ray.analysis import acoustic
+from audiomuse_ray.recording.identity import TagQuery, durations_agree, normalise
+from audiomuse_ray.recording.records import RECORD_SCHEMA, SharedAnalysis
 from audiomuse_ray.collection.tokens import check_hub_token, parse_hub_tokens
 from audiomuse_ray.errors import BadRequest, HubModelMismatch
 from audiomuse_ray.settings import Settings
@@ -179,7 +179,7 @@ def lookup(store: Store, request: LookupRequest, *, model_version: str) -> Looku
     check_model_version(request.model_version, model_version)
     keys = [q.key for q in request.queries]
     with store.connect() as conn:
-        found = hub_store.candidates(conn, [k for k in keys if k], model_version)
+        found = hub_store.candidates(conn, [k for k in keys if k], model_version, as_type=SharedAnalysis)
     results = []
     for query, key in zip(request.queries, keys):
         fits = [c for c in found.get(key, []) if durations_agree(query.duration, c.duration)] if key else []
@@ -200,7 +200,7 @@ def push(store: Store, request: PushRequest, *, model_version: str, contributor:
     keys = [r.tag_key for r in request.records]
     results: list[PushResult] = []
     with hub_store.locked(store, [k for k in keys if k]) as conn:
-        known = hub_store.candidates(conn, [k for k in keys if k], model_version)
+        known = hub_store.candidates(conn, [k for k in keys if k], model_version, as_type=SharedAnalysis)
         taken = hub_store.existing_ids(conn, [r.recording_id for r in request.records if r.recording_id]) \
             if keep_ids else set()
         items = {}  # fingerprint text -> items, decoded once per request

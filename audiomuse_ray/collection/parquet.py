@@ -17,8 +17,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from audiomuse_ray.collection.identity import TagQuery, durations_agree
-from audiomuse_ray.collection.records import RECORD_SCHEMA, SharedAnalysis
+from audiomuse_ray.recording.identity import TagQuery, durations_agree
+from audiomuse_ray.recording.records import RECORD_SCHEMA, SharedAnalysis
 from audiomuse_ray.errors import BadRequest, ExchangeFileError
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import fingerprints as fingerprint_store
@@ -179,7 +179,7 @@ def export_hub(store: Store, path: str | Path, model_version: str) -> ExportSumm
     """A hub's shared analyses of ``model_version``, with their recording ids."""
     from audiomuse_ray.store import hub as hub_store
 
-    return ExportSummary(write_records(path, hub_store.iter_records(store, model_version), model_version), 0)
+    return ExportSummary(write_records(path, hub_store.iter_records(store, model_version, as_type=SharedAnalysis), model_version), 0)
 
 
 # ------------------------------------------------------------------------------------------ import
@@ -207,8 +207,8 @@ def run_import(settings, path: str | Path, *, store: Store | None = None, task_i
     (``counts["imported"]``, ``counts["unmatched"]``)."""
     from audiomuse_ray.analysis.models import expected_version
     from audiomuse_ray.analysis.run import run_analysis
-    from audiomuse_ray.collection import acoustic
-    from audiomuse_ray.collection.exchange import Matcher
+    from audiomuse_ray.analysis import acoustic
+    from audiomuse_ray.analysis.matching import Matcher
 
     acoustic.require_chromaprint()
     exchange = read_records(path, expected_version(settings.models_dir))

@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from audiomuse_ray.analysis.models import expected_version
-from audiomuse_ray.collection import acoustic
+from audiomuse_ray.analysis import acoustic
 from audiomuse_ray.collection.client import HubClient
-from audiomuse_ray.collection.exchange import Matcher
-from audiomuse_ray.collection.identity import TagQuery
-from audiomuse_ray.collection.records import SharedAnalysis
+from audiomuse_ray.analysis.matching import Matcher
+from audiomuse_ray.recording.identity import TagQuery
+from audiomuse_ray.recording.records import SharedAnalysis
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store.fingerprints import PULLED
-from audiomuse_ray.tasks import Progress, new_task_id, this_process_runner
+from audiomuse_ray.runtime.jobs import JobKind, start_job
+from audiomuse_ray.runtime.progress import Progress, new_task_id, this_process_runner
 
 TASK_TYPE = "collection_sync"
 
@@ -141,13 +142,11 @@ def _shown_url(url: str) -> str:
 
 def start_sync(settings: Settings, store: Store, body) -> str:
     """``POST /api/collection/start`` (``{url, token, num_albums}``): check the body, reserve the task row and
-    start the job in a detached Ray actor (``runner.start_job``); returns the task id at once. Refused with
-    ``JobAlreadyRunning`` (409) while a sync is active, ``BadRequest`` (400) for a malformed body."""
-    from audiomuse_ray.runner import SYNC, start_job
-
+    start the job in a detached Ray actor (``runtime.jobs.start_job``); returns the task id at once. Refused
+    with ``JobAlreadyRunning`` (409) while a sync is active, ``BadRequest`` (400) for a malformed body."""
     options = SyncOptions.from_json(body)
     HubClient(options.url, options.token)  # a malformed URL is the caller's 400 now, not a failed task later
-    return start_job(settings, store, SYNC, options)
+    return start_job(settings, store, SYNC_JOB, options)
 
 
 def last_sync(store: Store, stale_after_s: float) -> task_store.TaskRecord | None:
@@ -155,3 +154,6 @@ def last_sync(store: Store, stale_after_s: float) -> task_store.TaskRecord | Non
     task_store.reap_stale(store, stale_after_s)
     recent = task_store.recent_tasks(store, 1, task_type=TASK_TYPE)
     return recent[0] if recent else None
+
+
+SYNC_JOB = JobKind(TASK_TYPE, run_sync)  # started by POST /api/collection/start (runtime.jobs)

@@ -8,37 +8,8 @@ from __future__ import annotations
 
 import hmac
 
-from audiomuse_ray.errors import ConfigurationError, HubAuthError, NotAHub
-
-MIN_TOKEN_CHARS = 8
-
-
-def parse_hub_tokens(text: str) -> dict[str, str]:
-    """``"alice:s3cret-1,bob:s3cret-2"`` -> ``{"alice": "s3cret-1", "bob": "s3cret-2"}``; empty -> ``{}``.
-
-    >>> parse_hub_tokens("alice:abcdefgh")
-    {'alice': 'abcdefgh'}
-    """
-    tokens: dict[str, str] = {}
-    for position, part in enumerate((text or "").split(","), start=1):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, token = part.partition(":")
-        name, token = name.strip(), token.strip()
-        if not sep or not name or not token:
-            raise ConfigurationError(
-                f"AUDIOMUSE_HUB_TOKENS entry {position} is not name:token; write it as "
-                "name1:token1,name2:token2.")
-        if len(token) < MIN_TOKEN_CHARS:
-            raise ConfigurationError(
-                f"AUDIOMUSE_HUB_TOKENS: the token of {name!r} is shorter than {MIN_TOKEN_CHARS} characters; "
-                "use a long random one (python -c 'import secrets; print(secrets.token_urlsafe(24))').")
-        if name in tokens:
-            raise ConfigurationError(f"AUDIOMUSE_HUB_TOKENS names {name!r} twice; give each client one name.")
-        tokens[name] = token
-    return tokens
-
+from audiomuse_ray.errors import HubAuthError, NotAHub
+from audiomuse_ray.parsing import MIN_TOKEN_CHARS, parse_hub_tokens  # noqa: F401  (the settings check them too)
 
 def check_hub_token(tokens: dict[str, str], presented: str | None) -> str:
     """The client name whose token is ``presented``; ``HubAuthError`` otherwise. Every token is compared

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from audiomuse_ray.cli import command, print_json
+from audiomuse_ray.commands.registry import command, print_json
 from audiomuse_ray.settings import Settings
 
 
@@ -22,7 +22,7 @@ def analyze(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from audiomuse_ray.analysis.run import run_analysis
-    from audiomuse_ray.tasks import new_task_id
+    from audiomuse_ray.runtime.progress import new_task_id
 
     if args.address:
         settings = settings.replace(ray_address=args.address)
@@ -124,7 +124,7 @@ def _cancel_setup(p: argparse.ArgumentParser) -> None:
 def cancel_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.store import open_store
     from audiomuse_ray.store import tasks as task_store
-    from audiomuse_ray.tasks import cancel_task
+    from audiomuse_ray.runtime.progress import cancel_task
 
     store = open_store(settings.database_url)
     before = task_store.get_task(store, args.task_id)

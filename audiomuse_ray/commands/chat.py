@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audiomuse_ray.cli import command, print_json
+from audiomuse_ray.commands.registry import command, print_json
 from audiomuse_ray.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audiomuse_ray.cli import command, print_json
+from audiomuse_ray.commands.registry import command, print_json
 from audiomuse_ray.settings import Settings
 
 
@@ -59,7 +59,7 @@ def cluster_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from audiomuse_ray.clustering.run import run_clustering
-    from audiomuse_ray.tasks import new_task_id
+    from audiomuse_ray.runtime.progress import new_task_id
 
     options = options_from_args(args)
     task_id = new_task_id()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from audiomuse_ray.cli import command
+from audiomuse_ray.commands.registry import command
 from audiomuse_ray.settings import Settings
 
 
@@ -40,7 +40,7 @@ def _sync_setup(p: argparse.ArgumentParser) -> None:
          "numbers; never audio, file paths or media-server ids", _sync_setup)
 def sync_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.collection.sync import SyncOptions, run_sync
-    from audiomuse_ray.tasks import new_task_id
+    from audiomuse_ray.runtime.progress import new_task_id
 
     if args.recent < 0:
         print("error: --recent must be 0 (all albums) or more", file=sys.stderr)

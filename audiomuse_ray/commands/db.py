@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from audiomuse_ray.cli import command
+from audiomuse_ray.commands.registry import command
 from audiomuse_ray.settings import Settings, redact_url
 
 

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Callable
 
-from audiomuse_ray.cli import command
+from audiomuse_ray.commands.registry import command
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.settings import Settings, redact_url
 

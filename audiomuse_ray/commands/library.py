@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from audiomuse_ray.cli import command, print_json
+from audiomuse_ray.commands.registry import command, print_json
 from audiomuse_ray.providers import make_provider
 from audiomuse_ray.settings import Settings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from audiomuse_ray.cli import add_settings_arguments, command, print_json
+from audiomuse_ray.commands.registry import add_settings_arguments, command, print_json
 from audiomuse_ray.settings import Settings
 
 

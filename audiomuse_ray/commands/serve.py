@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from audiomuse_ray.cli import command
+from audiomuse_ray.commands.registry import command
 from audiomuse_ray.settings import Settings
 
 STATE_ENV = "RAY_SERVE_HAPROXY_SERVER_STATE_BASE"  # where ingress.py puts HAProxy's config and sockets
@@ -50,7 +50,7 @@ def start_serve(settings: Settings, replicas: int = 1, reload_interval_s: float 
     interrupted start stops what it had started before raising."""
     import ray
 
-    from audiomuse_ray.ray_runtime import connect_ray
+    from audiomuse_ray.runtime.ray_cluster import connect_ray
 
     connected_here = not ray.is_initialized()
     local = connected_here and not settings.ray_address
@@ -100,7 +100,7 @@ def stop_serve(started: Started) -> None:
 def stop_haproxy(state_dir: str, timeout_s: float = 2.0) -> list[int]:
     """Stop the HAProxy processes whose command line names ``state_dir`` (SIGTERM, then SIGKILL); their
     Ray actor is gone, so nothing else will, and they would keep the API port. Returns their pids."""
-    from audiomuse_ray.serve.ingress import _haproxy_processes
+    from audiomuse_ray.runtime.ingress import _haproxy_processes
 
     folder = os.path.join(os.path.abspath(state_dir), "")
     pids = [int(pid) for pid, args in _haproxy_processes() if any(a.startswith(folder) for a in args)]

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from audiomuse_ray.errors import AnchorUnresolvable, BadRequest, UnknownArtist
-from audiomuse_ray.schedule.model import ADD, ARTIST, SONG, SUBTRACT, VECTOR, Anchor, AnchorItem, Exclusion
+from audiomuse_ray.store.radio_records import ADD, ARTIST, SONG, SUBTRACT, VECTOR, Anchor, AnchorItem, Exclusion
 from audiomuse_ray.similarity.alchemy import SUBTRACT_DISTANCE, weighted_centroid
 from audiomuse_ray.similarity.library import ANGULAR, Library
 

@@ -1,4 +1,4 @@
-"""What each scheduled task type starts, through the API's own start path (``runner.start_job``: a task row
+"""What each scheduled task type starts, through the API's own start path (``runtime.jobs.start_job``: a task row
 reserved first, one active job per kind, the job in a detached Ray actor), and the bodies of the two job
 kinds this package adds to that runner: the radios and the sonic fingerprint playlists.
 
@@ -16,15 +16,19 @@ from typing import Any, Callable, Mapping
 from audiomuse_ray.errors import AudioMuseError, BadRequest, HistoryUnsupported, ProviderError
 from audiomuse_ray.parsing import integer
 from audiomuse_ray.providers.base import MediaProvider, UserCredentials
-from audiomuse_ray.runner import ANALYSIS, CLUSTERING, FINGERPRINT, RADIOS
+from audiomuse_ray.analysis.run import ANALYSIS_JOB, AnalysisRequest
+from audiomuse_ray.clustering.run import CLUSTERING_JOB
+from audiomuse_ray.runtime.jobs import JobKind, start_job
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import playlists as playlist_store
 from audiomuse_ray.store import tasks as task_store
 from audiomuse_ray.store.schedules import ScheduleRow
-from audiomuse_ray.tasks import Heartbeat, heartbeat_interval
+from audiomuse_ray.runtime.progress import Heartbeat, heartbeat_interval
 
 log = logging.getLogger(__name__)
+ANALYSIS, CLUSTERING = ANALYSIS_JOB.name, CLUSTERING_JOB.name
+RADIOS, FINGERPRINT = "alchemy_radio", "sonic_fingerprint"  # the two job kinds this package adds
 TASK_TYPES = (ANALYSIS, CLUSTERING, RADIOS, FINGERPRINT)  # AudioMuse-AI's cron task types
 FINGERPRINT_PLAYLIST = "Sonic Fingerprint"
 HISTORY_LIMIT = 500  # most-played tracks read to skip what a listener played recently
@@ -36,14 +40,6 @@ def default_provider_factory(settings: Settings) -> MediaProvider:
     from audiomuse_ray.providers import make_provider
 
     return make_provider(settings)
-
-
-@dataclass(frozen=True)
-class AnalysisJob:
-    """What ``JobRunner`` reads for an analysis (the fields of the API's analysis request)."""
-
-    num_recent_albums: int = 0
-    workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,14 +61,14 @@ def check_options(task_type: str, options: Mapping[str, Any]) -> None:
     _job_options(Settings(), task_type, options, default_provider_factory)
 
 
-def job_options(settings: Settings, s: ScheduleRow, provider_factory: ProviderFactory) -> tuple[str, Any]:
-    """(runner kind, options) for a schedule row."""
-    return s.task_type, _job_options(settings, s.task_type, s.options, provider_factory)
+def job_options(settings: Settings, s: ScheduleRow, provider_factory: ProviderFactory) -> tuple[JobKind, Any]:
+    """(job kind, options) for a schedule row."""
+    return JOB_KINDS[s.task_type], _job_options(settings, s.task_type, s.options, provider_factory)
 
 
 def _job_options(settings: Settings, task_type: str, o: Mapping[str, Any], provider_factory: ProviderFactory):
     if task_type == ANALYSIS:
-        return AnalysisJob(integer(o, "num_recent_albums", settings.num_recent_albums, lo=0),
+        return AnalysisRequest(integer(o, "num_recent_albums", settings.num_recent_albums, lo=0),
                            integer(o, "workers", settings.workers, lo=0, hi=1024))
     if task_type == CLUSTERING:
         from audiomuse_ray.clustering.options import options_from_json
@@ -99,9 +95,7 @@ def _job_options(settings: Settings, task_type: str, o: Mapping[str, Any], provi
 
 
 def make_starter(settings: Settings, store: Store, provider_factory: ProviderFactory) -> Callable[[ScheduleRow], str]:
-    """The scheduler's start function: the schedule's job through ``runner.start_job``; returns its task id."""
-    from audiomuse_ray.runner import start_job
-
+    """The scheduler's start function: the schedule's job through ``start_job``; returns its task id."""
     def start(s: ScheduleRow) -> str:
         kind, options = job_options(settings, s, provider_factory)
         return start_job(settings, store, kind, options)
@@ -174,3 +168,16 @@ def fingerprint_job(settings: Settings, store: Store, job: FingerprintJob, task_
             task_store.update_task(store, task_id, log=f"{name}: {exc}")
     return {"message": f"Created {created} sonic fingerprint playlist(s).", "users": len(job.users or ("",)),
             "playlists_created": created, "failed": failed}
+
+
+def _run_radios(settings: Settings, options: Any, *, task_id: str, runner: str | None = None) -> dict:
+    return run_job(RADIOS, settings, options, task_id=task_id, runner=runner)
+
+
+def _run_fingerprint(settings: Settings, options: Any, *, task_id: str, runner: str | None = None) -> dict:
+    return run_job(FINGERPRINT, settings, options, task_id=task_id, runner=runner)
+
+
+RADIOS_JOB = JobKind(RADIOS, _run_radios)
+FINGERPRINT_JOB = JobKind(FINGERPRINT, _run_fingerprint)
+JOB_KINDS = {k.name: k for k in (ANALYSIS_JOB, CLUSTERING_JOB, RADIOS_JOB, FINGERPRINT_JOB)}

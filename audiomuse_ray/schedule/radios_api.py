@@ -19,7 +19,7 @@ from audiomuse_ray.errors import AnchorUnresolvable, BadRequest, ProviderError
 from audiomuse_ray.parsing import flag
 from audiomuse_ray.providers.base import MediaProvider, PlayRecord
 from audiomuse_ray.schedule.anchors import parse_centroid, parse_exclusions, parse_items, parse_name, resolve
-from audiomuse_ray.schedule.model import Anchor, Radio
+from audiomuse_ray.store.radio_records import Anchor, Radio
 from audiomuse_ray.schedule.radio import RadioOptions, next_playlist
 from audiomuse_ray.similarity.alchemy import MAX_N
 from audiomuse_ray.similarity.library import ANGULAR, Library

@@ -22,9 +22,10 @@ import ray
 from sqlalchemy.exc import SQLAlchemyError
 
 from audiomuse_ray.errors import AudioMuseError
-from audiomuse_ray.ray_runtime import connect_ray
+from audiomuse_ray.runtime.ray_cluster import connect_ray
 from audiomuse_ray.providers.registry import provider_secrets
-from audiomuse_ray.runner import CLUSTERING, JOB_NAMESPACE, JOB_SECRETS
+from audiomuse_ray.clustering.run import CLUSTERING_JOB
+from audiomuse_ray.runtime.jobs import JOB_NAMESPACE
 from audiomuse_ray.schedule import cron
 from audiomuse_ray.schedule.clock import Clock, SystemClock
 from audiomuse_ray.schedule.jobs import ProviderFactory, default_provider_factory, make_starter
@@ -106,7 +107,7 @@ def ensure_scheduler(settings: Settings, provider_factory: ProviderFactory = def
 def scheduler_settings(settings: Settings) -> Settings:
     """What the scheduler actor receives: the secrets of the jobs it starts (the database, its provider, the
     model key a clustering names playlists with), never the API token or the hub tokens."""
-    return settings.keeping_secrets("database_url", *provider_secrets(settings), *JOB_SECRETS.get(CLUSTERING, ()))
+    return settings.keeping_secrets("database_url", *provider_secrets(settings), *CLUSTERING_JOB.secrets)
 
 
 def keep_scheduler(settings: Settings, interval_s: float = 60.0) -> threading.Event:

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import pyarrow as pa
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.similarity.columns import Coded, IdLookup, Strings, hash_strings
 from audiomuse_ray.store.arrays import decode_table, encode_table
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.similarity.library import Library
 
 MAX_SONGS_PER_ARTIST = 3

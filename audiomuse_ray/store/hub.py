@@ -11,15 +11,39 @@ from __future__ import annotations
 
 import contextlib
 import zlib
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, TypeVar
 
+import numpy as np
 from sqlalchemy import Connection, func, select, text
 
-from audiomuse_ray.collection.records import SharedAnalysis
 from audiomuse_ray.store.db import Store, upsert, utcnow
 from audiomuse_ray.store.schema import meta, shared_analysis
 from audiomuse_ray.store.tracks import format_features, parse_features
 
+@dataclass(frozen=True)
+class SharedRow:
+    """One shared analysis as the hub stores it. ``collection.records.SharedAnalysis`` is this with its
+    wire format and conversions; the functions here take and give either (``as_type``)."""
+
+    artist: str | None
+    title: str | None
+    album: str | None
+    duration: float | None
+    fingerprint: str  # Chromaprint, compressed base64, first two minutes
+    model_version: str
+    tempo: float | None = None
+    key: str | None = None
+    scale: str | None = None
+    energy: float | None = None
+    mood_vector: dict[str, float] = field(default_factory=dict)
+    other_features: dict[str, float] = field(default_factory=dict)
+    embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    tags: np.ndarray | None = None
+    recording_id: str | None = None  # the hub's key; None in a push
+
+
+R = TypeVar("R", bound=SharedRow)
 _PG_LOCK_SPACE = 0x68756221  # "hub!": the first half of every advisory lock this module takes
 
 
@@ -42,10 +66,10 @@ def _lock_number(key: str) -> int:
 
 
 def candidates(conn: Connection, tag_keys: Iterable[str], model_version: str,
-               limit_per_key: int | None = None) -> dict[str, list[SharedAnalysis]]:
+               limit_per_key: int | None = None, as_type: type[R] = SharedRow) -> dict[str, list[R]]:
     """Shared analyses of ``model_version`` by tag key, oldest first."""
     keys = sorted({k for k in tag_keys if k})
-    out: dict[str, list[SharedAnalysis]] = {}
+    out: dict[str, list[R]] = {}
     for start in range(0, len(keys), 500):
         stmt = (select(shared_analysis)
                 .where(shared_analysis.c.model_version == model_version)
@@ -54,11 +78,11 @@ def candidates(conn: Connection, tag_keys: Iterable[str], model_version: str,
         for r in conn.execute(stmt):
             found = out.setdefault(r.tag_key, [])
             if limit_per_key is None or len(found) < limit_per_key:
-                found.append(_record(r))
+                found.append(_record(r, as_type))
     return out
 
 
-def insert(conn: Connection, record: SharedAnalysis, recording_id: str, tag_key: str, contributor: str) -> None:
+def insert(conn: Connection, record: SharedRow, recording_id: str, tag_key: str, contributor: str) -> None:
     conn.execute(shared_analysis.insert().values(
         recording_id=recording_id, model_version=record.model_version, tag_key=tag_key,
         artist=record.artist, title=record.title, album=record.album, duration=record.duration,
@@ -94,7 +118,8 @@ def contributors(store: Store) -> dict[str, int]:
         return {str(name): int(n) for name, n in conn.execute(stmt)}
 
 
-def iter_records(store: Store, model_version: str, batch: int = 1000) -> Iterator[SharedAnalysis]:
+def iter_records(store: Store, model_version: str, batch: int = 1000,
+                 as_type: type[R] = SharedRow) -> Iterator[R]:
     """Every shared analysis of ``model_version``, by recording id, a batch per query."""
     after = ""
     while True:
@@ -105,14 +130,12 @@ def iter_records(store: Store, model_version: str, batch: int = 1000) -> Iterato
         if not rows:
             return
         for r in rows:
-            yield _record(r)
+            yield _record(r, as_type)
         after = rows[-1].recording_id
 
 
-def _record(r) -> SharedAnalysis:
-    import numpy as np
-
-    return SharedAnalysis(
+def _record(r, as_type: type[R]) -> R:
+    return as_type(
         artist=r.artist, title=r.title, album=r.album, duration=r.duration, fingerprint=r.chromaprint,
         model_version=r.model_version, tempo=r.tempo, key=r.key, scale=r.scale, energy=r.energy,
         mood_vector=parse_features(r.mood_vector), other_features=parse_features(r.other_features),

@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from audiomuse_ray.errors import AlreadyExists, UnknownAnchor, UnknownRadio
-from audiomuse_ray.schedule.model import VECTOR, Anchor, AnchorItem, Exclusion, Radio
+from audiomuse_ray.store.radio_records import VECTOR, Anchor, AnchorItem, Exclusion, Radio
 from audiomuse_ray.store.db import Store, utcnow
 from audiomuse_ray.store.schema import anchor as anchor_t
 from audiomuse_ray.store.schema import radio as radio_t

@@ -151,7 +151,7 @@ def jobs_app(serve_base, corpus, tmp_path):
 def test_api_jobs_outlive_their_replica_and_a_lost_runner_does_not_block(jobs_app):
     import ray
 
-    from audiomuse_ray.runner import JOB_NAMESPACE
+    from audiomuse_ray.runtime.jobs import JOB_NAMESPACE
 
     url, settings, store = jobs_app
 

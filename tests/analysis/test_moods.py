@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.analysis.moods import TAG_MAPPING, moods_from_heads, moods_from_tags, noisy_or
 
 MSD_LABELS = ["rock", "metal", "heavy metal", "punk", "hard rock", "dance", "House", "electro", "funk", "chill",

@@ -80,8 +80,8 @@ def test_analyze_file_cli_prints_one_json_object_per_file(corpus):
 
 
 def test_the_image_warm_up_track_is_heard_at_its_120_bpm_pulse(models):
-    """audiomuse_ray/warmup.py runs the models on this synthetic track while the Docker image builds."""
-    from audiomuse_ray.warmup import synthetic_track
+    """audiomuse_ray/commands/warmup.py runs the models on this synthetic track while the Docker image builds."""
+    from audiomuse_ray.commands.warmup import synthetic_track
 
     result = analyze_samples(synthetic_track(), models, name="warm-up")
     assert 110 <= result.tempo <= 130 and result.embedding.shape == (200,)

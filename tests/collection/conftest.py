@@ -87,7 +87,7 @@ def transcoded_library(corpus: Path) -> TranscodedLibrary:
 @pytest.fixture(scope="session")
 def corpus_prints(corpus: Path) -> dict[str, tuple]:
     """corpus path (relative to the library) -> (Fingerprint, duration) for every corpus track."""
-    from audiomuse_ray.collection.acoustic import fingerprint_file
+    from audiomuse_ray.analysis.acoustic import fingerprint_file
 
     library = corpus / "library"
     return {str(p.relative_to(library)): fingerprint_file(p)

@@ -7,7 +7,7 @@ import pytest
 
 from audiomuse_ray.collection.client import HubClient
 from audiomuse_ray.collection.hub import MAX_BATCH, HubInfo
-from audiomuse_ray.collection.identity import TagQuery
+from audiomuse_ray.recording.identity import TagQuery
 from audiomuse_ray.errors import BadRequest, HubAuthError, HubError, HubModelMismatch, HubUnavailable
 from tests.conftest import free_port
 from tests.fakes.loopback import LoopbackServer, Response

@@ -14,7 +14,7 @@ from audiomuse_ray.collection import hub
 from audiomuse_ray.collection.parquet import (
     META_MODEL, META_SCHEMA, export_hub, export_library, import_into_hub, read_records, run_import,
 )
-from audiomuse_ray.collection.records import RECORD_SCHEMA
+from audiomuse_ray.recording.records import RECORD_SCHEMA
 from audiomuse_ray.errors import ExchangeFileError
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import fingerprints as fingerprint_store

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from audiomuse_ray.collection import hub
-from audiomuse_ray.collection.identity import TagQuery
-from audiomuse_ray.collection.records import SharedAnalysis
+from audiomuse_ray.recording.identity import TagQuery
+from audiomuse_ray.recording.records import SharedAnalysis
 from audiomuse_ray.collection.tokens import parse_hub_tokens
 from audiomuse_ray.errors import BadRequest, ConfigurationError, HubAuthError, HubModelMismatch
 from audiomuse_ray.providers.local import read_tags
@@ -89,7 +89,7 @@ def test_push_stores_each_recording_once_and_lookup_finds_it_by_tags(store, corp
 
 def test_a_transcoded_copy_is_the_same_recording_and_a_decoy_is_not(store, corpus, corpus_records,
                                                                        transcoded_library):
-    from audiomuse_ray.collection.acoustic import fingerprint_file
+    from audiomuse_ray.analysis.acoustic import fingerprint_file
 
     originals = {rel: rec for rel, rec in zip(sorted(transcoded_library.copies.values()), corpus_records)}
     push(store, originals.values())

@@ -9,8 +9,8 @@ import itertools
 import numpy as np
 import pytest
 
-from audiomuse_ray.collection import acoustic
-from audiomuse_ray.collection.identity import durations_agree, normalise_artist, normalise_title, tag_key
+from audiomuse_ray.analysis import acoustic
+from audiomuse_ray.recording.identity import durations_agree, normalise_artist, normalise_title, tag_key
 from audiomuse_ray.providers.local import read_tags
 
 

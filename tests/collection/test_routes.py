@@ -19,8 +19,8 @@ from audiomuse_ray.analysis.models import expected_version
 from audiomuse_ray.api import access
 from audiomuse_ray.collection import hub
 from audiomuse_ray.collection.client import HubClient
-from audiomuse_ray.collection.identity import TagQuery
-from audiomuse_ray.collection.records import SHARED, SharedAnalysis
+from audiomuse_ray.recording.identity import TagQuery
+from audiomuse_ray.recording.records import SHARED, SharedAnalysis
 from audiomuse_ray.errors import HubAuthError, HubModelMismatch, HubUnavailable
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import consent as consent_store

@@ -8,7 +8,10 @@ import cloudpickle
 import pytest
 
 from audiomuse_ray.providers.registry import provider_config
-from audiomuse_ray.runner import ANALYSIS, CLUSTERING, SYNC, job_settings
+from audiomuse_ray.analysis.run import ANALYSIS_JOB
+from audiomuse_ray.clustering.run import CLUSTERING_JOB
+from audiomuse_ray.collection.sync import SYNC_JOB
+from audiomuse_ray.runtime.jobs import job_settings
 from audiomuse_ray.settings import Settings
 
 SECRETS = {name: f"SECRET-{name}-value" for name in Settings.secret_names() if name != "database_url"}
@@ -24,13 +27,13 @@ def shipped(obj) -> bytes:
     ("subsonic", {"subsonic_url": "http://nd", "subsonic_user": "me"}),
     ("plex", {"plex_url": "http://plex"}),
 ])
-@pytest.mark.parametrize("kind", [ANALYSIS, CLUSTERING, SYNC])
+@pytest.mark.parametrize("kind", [ANALYSIS_JOB, CLUSTERING_JOB, SYNC_JOB], ids=lambda k: k.name)
 def test_a_job_receives_only_the_secrets_it_uses(tmp_path, provider, kind, extra):
     settings = Settings.load({}, data_dir=str(tmp_path), provider=provider,
                              database_url="postgresql://u:SECRET-db@db/a", **extra, **SECRETS)
     data = shipped(job_settings(settings, kind))
     own = {"jellyfin": "jellyfin_token", "subsonic": "subsonic_password", "plex": "plex_token"}[provider]
-    kept = {own} | ({"ai_api_key"} if kind == CLUSTERING else set())
+    kept = {own} | ({"ai_api_key"} if kind is CLUSTERING_JOB else set())
     for name, value in SECRETS.items():
         assert (value.encode() in data) is (name in kept), name
     assert b"SECRET-db" in data  # every job writes its results to the database

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from audiomuse_ray.serve.ingress import free_port
+from audiomuse_ray.runtime.ingress import free_port
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.store import indexes, open_store, playlists, tracks

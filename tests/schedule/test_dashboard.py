@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from audiomuse_ray.dashboard import dashboard_summary
+from audiomuse_ray.api.dashboard_api import dashboard_summary
 from audiomuse_ray.similarity.rebuild import rebuild_index
 from audiomuse_ray.store import schedules as schedule_store
 from audiomuse_ray.store import tasks as task_store

@@ -11,7 +11,7 @@ import pytest
 from audiomuse_ray.errors import AnchorUnresolvable, BadRequest
 from audiomuse_ray.providers.base import PlayRecord
 from audiomuse_ray.schedule.anchors import parse_exclusions, parse_items, resolve
-from audiomuse_ray.schedule.model import Anchor, AnchorItem, Exclusion
+from audiomuse_ray.store.radio_records import Anchor, AnchorItem, Exclusion
 from audiomuse_ray.schedule.radio import RadioOptions, next_playlist
 from audiomuse_ray.similarity.artists import ArtistIndex
 from tests.schedule.library import library

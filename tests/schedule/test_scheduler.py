@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import ray
 
-from audiomuse_ray.runner import JOB_NAMESPACE
+from audiomuse_ray.runtime.jobs import JOB_NAMESPACE
 from audiomuse_ray.schedule.clock import RemoteClock
-from audiomuse_ray.schedule.model import AnchorItem
+from audiomuse_ray.store.radio_records import AnchorItem
 from audiomuse_ray.schedule.scheduler import SCHEDULER_NAME, ensure_scheduler, stop_scheduler
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store

@@ -9,7 +9,7 @@ import time
 import pytest
 import ray
 
-from audiomuse_ray.runner import JOB_NAMESPACE
+from audiomuse_ray.runtime.jobs import JOB_NAMESPACE
 from audiomuse_ray.schedule.scheduler import SCHEDULER_NAME, stop_scheduler
 from audiomuse_ray.settings import Settings
 

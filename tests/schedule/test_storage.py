@@ -9,7 +9,7 @@ import pytest
 
 from audiomuse_ray.errors import AlreadyExists, UnknownAnchor, UnknownRadio
 from audiomuse_ray.schedule.anchors import resolve
-from audiomuse_ray.schedule.model import AnchorItem, Exclusion
+from audiomuse_ray.store.radio_records import AnchorItem, Exclusion
 from audiomuse_ray.schedule.radio import RadioOptions, next_playlist
 from audiomuse_ray.similarity.library import load_library
 from audiomuse_ray.similarity.rebuild import rebuild_index

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiomuse_ray.serve.ingress import HAPROXY, PROXY, apply_ingress_env, ingress_env
+from audiomuse_ray.runtime.ingress import HAPROXY, PROXY, apply_ingress_env, ingress_env
 
 NODE_FOLDER = "x" * 56  # Serve puts HAProxy's files in a per-node folder named by the node id
 
@@ -36,7 +36,7 @@ def test_two_instances_get_different_folders_and_ports():
 def test_free_ports_avoid_the_ranges_ray_and_the_kernel_draw_from(monkeypatch):
     """A CI run lost HAProxy's stats port to one of Ray's outgoing connections: the kernel had handed
     the port out as free, then gave it to a connection's local end before HAProxy bound it."""
-    from audiomuse_ray.serve import ingress
+    from audiomuse_ray.runtime import ingress
 
     low, _high = ingress._ephemeral_range()
     ports = {ingress.free_port() for _ in range(20)}
@@ -50,7 +50,7 @@ def test_a_port_in_use_is_never_returned():
     import random
     import socket
 
-    from audiomuse_ray.serve import ingress
+    from audiomuse_ray.runtime import ingress
 
     taken = ingress.free_port(random.Random(7))
     with socket.socket() as s:
@@ -108,7 +108,7 @@ def _wait(predicate, timeout=10.0) -> bool:
 def test_haproxy_left_behind_by_a_killed_run_is_stopped_and_others_are_not(tmp_path):
     import tempfile
 
-    from audiomuse_ray.serve.ingress import STATE_PREFIX, reap_orphaned_haproxy
+    from audiomuse_ray.runtime.ingress import STATE_PREFIX, reap_orphaned_haproxy
     from tests.conftest import free_port
 
     ours_port, theirs_port = free_port(), free_port()
@@ -130,7 +130,7 @@ def test_haproxy_left_behind_by_a_killed_run_is_stopped_and_others_are_not(tmp_p
 def test_old_unused_state_folders_are_removed_and_fresh_ones_kept(tmp_path):
     import time
 
-    from audiomuse_ray.serve.ingress import STATE_PREFIX, remove_stale_state
+    from audiomuse_ray.runtime.ingress import STATE_PREFIX, remove_stale_state
 
     old, fresh, other = tmp_path / f"{STATE_PREFIX}old", tmp_path / f"{STATE_PREFIX}new", tmp_path / "unrelated"
     for d in (old, fresh, other):

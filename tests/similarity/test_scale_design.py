@@ -175,7 +175,7 @@ def serve_in_thread(store, tmp_path):
     from audiomuse_ray.api import access
     from audiomuse_ray.providers import make_provider
     from audiomuse_ray.serve.http_app import create_api
-    from audiomuse_ray.serve.ingress import free_port
+    from audiomuse_ray.runtime.ingress import free_port
     from audiomuse_ray.serve.services import Services, install
     from audiomuse_ray.settings import Settings
 

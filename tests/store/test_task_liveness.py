@@ -13,7 +13,7 @@ import pytest
 from audiomuse_ray.errors import JobAlreadyRunning
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tasks as task_store
-from audiomuse_ray.tasks import Heartbeat, cancel_task, runner_alive, this_process_runner
+from audiomuse_ray.runtime.progress import Heartbeat, cancel_task, runner_alive, this_process_runner
 
 
 def test_a_second_active_job_of_a_type_is_refused(store):

@@ -1,5 +1,5 @@
 """The library dashboard (AudioMuse-AI's ``/api/dashboard/summary``), answered from the replica's snapshot
-(``audiomuse_ray.dashboard.DashboardCache``): milliseconds per request whatever the library's size."""
+(``audiomuse_ray.api.dashboard_api.DashboardCache``): milliseconds per request whatever the library's size."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from audiomuse_ray.api.jobs_api import public_task_type
-from audiomuse_ray.dashboard import DashboardCache, combine, library_snapshot, live_part
+from audiomuse_ray.api.dashboard_api import DashboardCache, combine, library_snapshot, live_part
 from audiomuse_ray.serve.radio_schemas import DashboardSummary
 from audiomuse_ray.serve.services import Services, services
 

@@ -6,7 +6,7 @@ Python proxy actor -> Ray actor call -> replica, which costs about 10 ms a reque
 through HAProxy an empty request takes about 0.6 ms and a similar-tracks query at 100k tracks about 3.
 
 Serve reads these switches from the environment when Ray starts, so they are set before ``ray.init`` of a
-local Ray (see ``ray_runtime.connect_ray``) and must be in the cluster's environment for a remote one
+local Ray (see ``runtime.ray_cluster.connect_ray``) and must be in the cluster's environment for a remote one
 (the KubeRay manifest must set them). HAProxy keeps its config, admin socket and state in one folder, and
 binds a stats and a metrics port; a private folder and free ports per local Ray let several instances
 (tests, a benchmark, the service) share a machine.

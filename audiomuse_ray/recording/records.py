@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audiomuse_ray.collection.identity import tag_key
+from audiomuse_ray.recording.identity import tag_key
 from audiomuse_ray.errors import BadRequest
 from audiomuse_ray.providers.base import Track
 from audiomuse_ray.store.fingerprints import FingerprintRow
+from audiomuse_ray.store.hub import SharedRow
 from audiomuse_ray.store.tracks import TrackRow
 
 RECORD_SCHEMA = 1  # of the record's fields, in HTTP bodies and exchange files alike
@@ -47,22 +48,9 @@ HUB_KEEPS = "The hub also records which of its client names (the name of your hu
 
 
 @dataclass(frozen=True)
-class SharedAnalysis:
-    artist: str | None
-    title: str | None
-    album: str | None
-    duration: float | None
-    fingerprint: str  # Chromaprint, compressed base64, first two minutes
-    model_version: str
-    tempo: float | None = None
-    key: str | None = None
-    scale: str | None = None
-    energy: float | None = None
-    mood_vector: dict[str, float] = field(default_factory=dict)
-    other_features: dict[str, float] = field(default_factory=dict)
-    embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    tags: np.ndarray | None = None
-    recording_id: str | None = None  # the hub's key; None in a push
+class SharedAnalysis(SharedRow):
+    """A shared analysis with its wire format (``to_json``/``from_json``) and its conversions from and to a
+    local analysis; the fields are the stored row's (``store.hub.SharedRow``)."""
 
     @property
     def tag_key(self) -> str | None:

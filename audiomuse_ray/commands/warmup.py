@@ -6,7 +6,7 @@ what it compiled in a cache next to the package, which a container's non-root us
 Also runs the real models once on synthetic audio, so an image whose models or ONNX runtime are broken
 fails its build instead of its first analysis.
 
-    python -m audiomuse_ray.warmup [MODELS_DIR]
+    python -m audiomuse_ray.commands.warmup [MODELS_DIR]
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def _init(settings: Settings, num_cpus: int | None) -> None:
     if settings.ray_address:
         ray.init(address=settings.ray_address, logging_level=logging.WARNING, log_to_driver=False)
     else:
-        from audiomuse_ray.serve.ingress import apply_ingress_env
+        from audiomuse_ray.runtime.ingress import apply_ingress_env
 
         apply_ingress_env(settings.serve_ingress, cpus=num_cpus)
         # "local": always a new Ray of our own, never a cluster some other program left running here

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
 
 from audiomuse_ray.analysis.album import AlbumJob, AlbumResult, reuse_row
-from audiomuse_ray.collection.identity import TagQuery, durations_agree, tag_key
-from audiomuse_ray.collection.records import Candidate, SharedAnalysis
+from audiomuse_ray.recording.identity import TagQuery, durations_agree, tag_key
+from audiomuse_ray.recording.records import Candidate, SharedAnalysis
 from audiomuse_ray.providers.base import Track
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import fingerprints as fingerprint_store

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from audiomuse_ray.analysis.constants import MOOD_LABELS
+from audiomuse_ray.labels import MOOD_LABELS
 from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import dashboard as agg
