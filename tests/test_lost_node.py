@@ -17,7 +17,7 @@ from ray.exceptions import RayActorError
 
 from audiomuse_ray.clustering.options import build_options
 from audiomuse_ray.clustering.run import run_clustering
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from tests.conftest import wait_until_routed
 

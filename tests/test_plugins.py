@@ -29,7 +29,7 @@ from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.similarity.projection import decode_coords, encode_coords
 from audiomuse_ray.similarity.rebuild import rebuild_index
 from audiomuse_ray.store import indexes, open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from tests.conftest import wait_until_routed
 from tests.fakes.music_servers import FakeJellyfin, FakeLibrary, FakeLyrion

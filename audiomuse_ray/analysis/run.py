@@ -49,7 +49,7 @@ from audiomuse_ray.similarity.rebuild import ensure_projection, rebuild
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import indexes
 from audiomuse_ray.store import fingerprints as fingerprint_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from audiomuse_ray.runtime.progress import Heartbeat, Progress, heartbeat_interval, new_task_id, this_process_runner
 

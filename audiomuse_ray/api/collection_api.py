@@ -19,7 +19,7 @@ from audiomuse_ray.errors import BadRequest, JobAlreadyRunning
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import consent as consent_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 TASK_TYPE_SHOWN = "main_collection_sync"  # AudioMuse-AI's name of the sync task
 

@@ -22,7 +22,7 @@ from audiomuse_ray.similarity.index import INDEX_NAME
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import dashboard as agg
 from audiomuse_ray.store import schedules as schedule_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 log = logging.getLogger(__name__)
 ANALYSIS_TASK = "analysis"

@@ -20,7 +20,7 @@ from audiomuse_ray.runtime.jobs import JobKind, start_job
 from audiomuse_ray.runtime.progress import cancel_task
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 LOG_TAIL = 10
 ANALYSIS_TASK_TYPE = "main_analysis"

@@ -31,7 +31,7 @@ from audiomuse_ray.runtime.ray_cluster import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import playlists as playlist_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.runtime.progress import Heartbeat, heartbeat_interval, new_task_id, this_process_runner
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from audiomuse_ray.recording.records import SharedAnalysis
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store.fingerprints import PULLED
 from audiomuse_ray.runtime.jobs import JobKind, start_job
 from audiomuse_ray.runtime.progress import Progress, new_task_id, this_process_runner

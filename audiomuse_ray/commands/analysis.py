@@ -84,7 +84,7 @@ def _tasks_setup(p: argparse.ArgumentParser) -> None:
 @command("tasks", "list recent jobs, or show one with its progress and log", _tasks_setup)
 def tasks_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.store import open_store
-    from audiomuse_ray.store import tasks as task_store
+    from audiomuse_ray.store import task_rows as task_store
 
     store = open_store(settings.database_url)
     task_store.reap_stale(store, settings.task_stale_s)  # a job whose driver died shows as FAILURE
@@ -123,7 +123,7 @@ def _cancel_setup(p: argparse.ArgumentParser) -> None:
 @command("cancel", "ask a running job to stop (it stops within a few seconds)", _cancel_setup)
 def cancel_cmd(settings: Settings, args: argparse.Namespace) -> int:
     from audiomuse_ray.store import open_store
-    from audiomuse_ray.store import tasks as task_store
+    from audiomuse_ray.store import task_rows as task_store
     from audiomuse_ray.runtime.progress import cancel_task
 
     store = open_store(settings.database_url)

@@ -23,7 +23,7 @@ from audiomuse_ray.runtime.progress import new_task_id
 from audiomuse_ray.runtime.ray_cluster import connect_ray
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 log = logging.getLogger(__name__)
 JOB_NAMESPACE = "audiomuse-jobs"

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.store import Store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from audiomuse_ray.runtime.jobs import JobKind, start_job
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import Store, open_store
 from audiomuse_ray.store import playlists as playlist_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store.schedules import ScheduleRow
 from audiomuse_ray.runtime.progress import Heartbeat, heartbeat_interval
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from audiomuse_ray.ui.common import UiContext, ok, reporting
-from audiomuse_ray.ui.tasks import ANALYSIS, TaskPoll, cancel_active, failed_lines, progress_html
+from audiomuse_ray.ui.task_monitor import ANALYSIS, TaskPoll, cancel_active, failed_lines, progress_html
 
 
 def analysis_tab(ctx: UiContext) -> tuple[gr.HTML, gr.Markdown]:

@@ -26,7 +26,7 @@ from audiomuse_ray.ui.playlists import playlists_tab
 from audiomuse_ray.ui.radios import radios_tab
 from audiomuse_ray.ui.schedules import schedules_tab
 from audiomuse_ray.ui.similarity import alchemy_tab, path_tab, similar_tab
-from audiomuse_ray.ui.tasks import POLL_S, TaskPoll, render_tasks, tasks_tab
+from audiomuse_ray.ui.task_monitor import POLL_S, TaskPoll, render_tasks, tasks_tab
 
 CSS = """
 .amr-banner p { margin: 0; }

@@ -10,7 +10,7 @@ from audiomuse_ray.clustering import algorithms
 from audiomuse_ray.ui import plots
 from audiomuse_ray.ui.client import ApiClient, ApiError
 from audiomuse_ray.ui.common import UiContext, ok, reporting
-from audiomuse_ray.ui.tasks import CLUSTERING, TaskPoll, cancel_active, progress_html
+from audiomuse_ray.ui.task_monitor import CLUSTERING, TaskPoll, cancel_active, progress_html
 
 WEIGHTS = [("diversity", 2.0, "how different the playlists' moods are from each other"),
            ("purity", 1.0, "how much each playlist keeps to its mood"),

@@ -17,7 +17,7 @@ import gradio as gr
 
 from audiomuse_ray.ui.client import ApiError
 from audiomuse_ray.ui.common import UiContext, ok, problem, reporting
-from audiomuse_ray.ui.tasks import ACTIVE, POLL_S, cancel_active, duration
+from audiomuse_ray.ui.task_monitor import ACTIVE, POLL_S, cancel_active, duration
 
 SYNC = ("collection_sync", "main_collection_sync")
 COUNTS = (("pulled", "pulled from the hub"), ("pushed", "pushed"), ("push_stored", "new to the hub"),

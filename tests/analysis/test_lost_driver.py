@@ -18,7 +18,7 @@ import requests
 from audiomuse_ray.api import jobs_api
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from tests.conftest import REPO, wait_until_routed
 

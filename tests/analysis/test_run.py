@@ -13,7 +13,7 @@ import pytest
 from audiomuse_ray.analysis.run import run_analysis
 from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import indexes, open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from audiomuse_ray.similarity.index import INDEX_NAME
 from tests.conftest import REPO

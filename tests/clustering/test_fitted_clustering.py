@@ -13,7 +13,7 @@ import ray
 from audiomuse_ray import cli
 from audiomuse_ray.clustering.options import build_options
 from audiomuse_ray.clustering.run import run_clustering
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from audiomuse_ray.clustering.playlists import PlaylistOptions
 from audiomuse_ray.clustering.population import search, serial_search
 from audiomuse_ray.clustering.run import ClusteringOptions, run_clustering
 from audiomuse_ray.store import playlists as playlist_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

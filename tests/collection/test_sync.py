@@ -28,7 +28,7 @@ from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import fingerprints as fingerprint_store
 from audiomuse_ray.store import hub as hub_store
 from audiomuse_ray.store import open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks as track_store
 from tests.collection.hub_server import HubServer
 from tests.conftest import REPO, wait_until_routed

@@ -10,7 +10,7 @@ import numpy as np
 from audiomuse_ray.api.dashboard_api import dashboard_summary
 from audiomuse_ray.similarity.rebuild import rebuild_index
 from audiomuse_ray.store import schedules as schedule_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks
 
 NOW = datetime(2030, 6, 15, 12, 0, tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ from audiomuse_ray.settings import Settings
 from audiomuse_ray.store import open_store
 from audiomuse_ray.store import radios as radio_store
 from audiomuse_ray.store import schedules as schedule_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.store import tracks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -12,7 +12,7 @@ import pytest
 
 from audiomuse_ray.errors import JobAlreadyRunning
 from audiomuse_ray.store import open_store
-from audiomuse_ray.store import tasks as task_store
+from audiomuse_ray.store import task_rows as task_store
 from audiomuse_ray.runtime.progress import Heartbeat, cancel_task, runner_alive, this_process_runner
 
 

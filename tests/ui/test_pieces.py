@@ -10,7 +10,7 @@ from audiomuse_ray.api import access as guard
 from audiomuse_ray.serve.http_app import BearerGuard
 from audiomuse_ray.ui.app import banner_text, check_login
 from audiomuse_ray.ui.client import ApiError
-from audiomuse_ray.ui.tasks import TaskPoll, failed_lines, progress_html, recent_html, render_tasks
+from audiomuse_ray.ui.task_monitor import TaskPoll, failed_lines, progress_html, recent_html, render_tasks
 
 
 def full_path_app() -> FastAPI:
