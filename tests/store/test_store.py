@@ -8,7 +8,8 @@ from sqlalchemy import inspect
 
 from audiomuse_ray.errors import StoreError
 from audiomuse_ray.store import open_store, schema_version
-from audiomuse_ray.store import indexes, playlists, tasks, tracks
+from audiomuse_ray.store import indexes, playlists, tracks
+from audiomuse_ray.store import task_rows as tasks
 from audiomuse_ray.store.migrate import head_revision
 from audiomuse_ray.store.tracks import ErrorRow, TrackRow
 
