@@ -1,14 +1,15 @@
 """Issue #20's table: what a library costs at 10k, 100k and 1M tracks, on SQLite and on PostgreSQL.
 
     .venv/bin/python benchmarks/scale.py [--sizes 10000 100000 1000000] [--db sqlite postgresql]
-        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--skip ui clustering e4m3] [--table]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--skip ui clustering storage] [--table]
 
 For each database and size, a synthetic library (music-like clustered 200-d embeddings, 50 tag scores, moods,
 albums of 12 by artists of about 30 tracks) is written through the store (``save_album``), then:
 
 - build: ``similarity.rebuild.rebuild`` (store -> stored index, its artist index and its map), by step;
-- recall@10 of the index against exact search over 1,000 seeds; E4M3 storage beside it (build, size,
-  recall raw and re-ranked from 41 candidates), up to 100k unless asked;
+- recall@10 against exact search over 1,000 seeds, of what the tools get and of the index alone; the
+  other storage beside it (E4M3 or float32: build, size, recall raw and re-ranked from 41 candidates), up
+  to 100k unless asked;
 - one API replica on Ray Serve (the HAProxy ingress, as ``audiomuse-ray serve`` runs it, plus the UI):
   start to first answer, its resident memory after load (RSS, and PSS), ``/api/similar_tracks`` p50/p99
   sequential and req/s with 4 client processes' threads, ``/api/search_tracks``, ``/api/map`` (a 20k
@@ -44,48 +45,60 @@ from benchmarks.scale_probe import (Load, clients_run, fill_store, pct, read_mem
 SEEDS = 1000
 
 
-def measure_index(store, result: dict, e4m3: bool) -> None:
+def measure_index(store, result: dict, other: bool) -> None:
+    """The rebuild, then recall@10 against exact search on the stored float32 embeddings: of what the tools
+    get (``Library.neighbours``: re-ranked over a compact index) and of the index alone; with ``other``,
+    the other storage (E4M3 beside float32, float32 beside E4M3) built and measured the same way."""
+    from audiomuse_ray.similarity.index import E4M3, FLOAT32, IndexParams, new_index
     from audiomuse_ray.similarity.rebuild import rebuild
+    from audiomuse_ray.store.columns import load_library_columns
 
     t0 = time.perf_counter()
     rebuilt = rebuild(store)
     result["build_s"] = time.perf_counter() - t0
     result["build_steps"] = rebuilt.seconds
     lib = rebuilt.library
+    result["storage"] = "e4m3 + float16" if lib.compact else "float32"
+    read = load_library_columns(store)
+    matrix = read.vectors[[lib.row(i) for i in read.item_ids]] if read.item_ids != lib.meta.ids.to_pylist() \
+        else read.vectors  # rows in the index's order (both are by item id)
+    del read
     rng = np.random.default_rng(1)
     seeds = rng.choice(lib.size, min(SEEDS, lib.size), replace=False)
-    queries = np.asarray(lib.vectors[seeds], np.float32)
+    queries = matrix[seeds]
+    exact = exact_top10(matrix, queries)
+    result["recall10"] = recall(np.stack([lib.neighbours(q, 10)[0] for q in queries]), exact)
+    result["recall10_index"] = recall(lib.index.index.query(queries, k=10)[0], exact)
+    if other:
+        storage = FLOAT32 if lib.compact else E4M3
+        t0 = time.perf_counter()
+        index = new_index(matrix, IndexParams(storage=storage))
+        result["other"] = {"storage": storage, "build_s": time.perf_counter() - t0, "bytes": len(index.as_bytes()),
+                           "recall10": recall(index.query(queries, k=10)[0], exact)}
+        cand, _d = index.query(queries, k=41)
+        unit = matrix[cand] / np.linalg.norm(matrix[cand], axis=2, keepdims=True)
+        order = np.argsort(-(unit @ (queries / np.linalg.norm(queries, axis=1, keepdims=True))[:, :, None])[..., 0], 1)
+        result["other"]["recall10_reranked"] = recall(np.take_along_axis(cand, order[:, :10], 1), exact)
+        del index
+    result["index_bytes"] = indexes_part_size(store, "index")
+    result["vectors_bytes"] = indexes_part_size(store, "vectors")
+    del rebuilt, lib, matrix
+    gc.collect()
+
+
+def exact_top10(matrix: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Rows of the 10 highest cosines of each query, block by block over ``matrix``."""
     unit_q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    best = np.full((len(seeds), 10), -np.inf, np.float32)
-    best_rows = np.zeros((len(seeds), 10), np.int64)
-    t0 = time.perf_counter()
-    for lo, block in lib.vectors.blocks():
+    best = np.full((len(queries), 10), -np.inf, np.float32)
+    best_rows = np.zeros((len(queries), 10), np.int64)
+    for lo in range(0, len(matrix), 65_536):
+        block = matrix[lo:lo + 65_536]
         sims = unit_q @ (block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)).T
         both = np.concatenate([best, sims], axis=1)
-        rows = np.concatenate([best_rows, np.arange(lo, lo + len(block))[None, :].repeat(len(seeds), 0)], axis=1)
+        rows = np.concatenate([best_rows, np.broadcast_to(np.arange(lo, lo + len(block)), sims.shape)], axis=1)
         top = np.argpartition(-both, 9, axis=1)[:, :10]
         best, best_rows = np.take_along_axis(both, top, 1), np.take_along_axis(rows, top, 1)
-    result["exact_s"] = time.perf_counter() - t0
-    found, _d = lib.index.index.query(queries, k=10)
-    result["recall10"] = recall(found, best_rows)
-    if e4m3:
-        from audiomuse_ray.similarity.index import E4M3, IndexParams, new_index
-
-        matrix = np.asarray(lib.vectors)
-        t0 = time.perf_counter()
-        small = new_index(matrix, IndexParams(storage=E4M3))
-        result["e4m3_build_s"] = time.perf_counter() - t0
-        result["e4m3_bytes"] = len(small.as_bytes())
-        raw, _d = small.query(queries, k=10)
-        result["e4m3_recall10"] = recall(raw, best_rows)
-        cand, _d = small.query(queries, k=41)
-        unit = matrix[cand] / np.linalg.norm(matrix[cand], axis=2, keepdims=True)
-        reranked = np.take_along_axis(cand, np.argsort(-(unit @ unit_q[:, :, None])[..., 0], axis=1)[:, :10], 1)
-        result["e4m3_recall10_reranked"] = recall(reranked, best_rows)
-        del small, matrix
-    result["float32_bytes"] = indexes_part_size(store, "index")
-    del rebuilt, lib
-    gc.collect()
+    return best_rows
 
 
 def recall(found: np.ndarray, exact: np.ndarray) -> float:
@@ -134,6 +147,7 @@ def measure_serve(settings, store, n: int, result: dict, ui: bool) -> None:
         load = clients_run(url, ids, clients=4, requests=4000)
         result["similar_rps_4"] = load["rps"]
         result["similar_errors"] = load["errors"]
+        result["health_rps_4"] = clients_run(url, ids, clients=4, requests=4000, path="/api/health")["rps"]
         words = ["song 1", "artist 12", "album 3 song", "of album 77", "song 99 of", "artist 250 song"]
         result["search_ms"] = pct([timed_get(url, "/api/search_tracks", search_query=w)[1] for w in words * 5], 50)
         result["map_first_ms"] = timed_get(url, "/api/map", percent=100, max_points=20000)[1]
@@ -240,7 +254,7 @@ def run(db: str, n: int, args) -> dict:
             fill_store(store, n, np.random.default_rng(n))
             result["fill_s"] = time.perf_counter() - t0
             print(f"[{db} {n:,}] filled in {result['fill_s']:.0f} s", flush=True)
-            measure_index(store, result, "e4m3" not in args.skip and (n <= 100_000 or args.e4m3))
+            measure_index(store, result, "storage" not in args.skip and (n <= 100_000 or args.other_storage))
             print(f"[{db} {n:,}] built in {result['build_s']:.0f} s, recall@10 {result['recall10']:.3f}", flush=True)
             measure_serve(settings, store, n, result, "ui" not in args.skip)
             print(f"[{db} {n:,}] served: {json.dumps({k: v for k, v in result.items() if 'similar' in k})}", flush=True)
@@ -281,8 +295,9 @@ def main() -> int:
     parser.add_argument("--db", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--postgres", default=os.environ.get("AUDIOMUSE_TEST_POSTGRES_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--skip", nargs="*", default=[], choices=["ui", "clustering", "e4m3"])
-    parser.add_argument("--e4m3", action="store_true", help="measure E4M3 storage above 100k tracks too")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["ui", "clustering", "storage"])
+    parser.add_argument("--other-storage", action="store_true",
+                        help="build and measure the other index storage above 100k tracks too")
     parser.add_argument("--runs", type=int, default=1000, help="clustering runs")
     parser.add_argument("--table", action="store_true", help="only print the table of the stored results")
     args = parser.parse_args()

@@ -1,7 +1,7 @@
 """The instruments of ``benchmarks/scale.py``: the synthetic library, HTTP clients in their own processes,
 a process's memory, and a new index version that costs a replica what a rebuild's would.
 
-    python benchmarks/scale_probe.py --clients URL IDS_FILE CLIENTS REQUESTS [STOP_FILE]   (internal)
+    python benchmarks/scale_probe.py --clients URL IDS_FILE CLIENTS REQUESTS [STOP_FILE [PATH]]   (internal)
 """
 
 from __future__ import annotations
@@ -170,17 +170,19 @@ def timed_get(url: str, path: str, raw: bool = False, **params) -> tuple[int, fl
     return res.status, ms, body
 
 
-def _spawn(url: str, ids: list[str], clients: int, requests: int, stop_file: str = "") -> subprocess.Popen:
+def _spawn(url: str, ids: list[str], clients: int, requests: int, stop_file: str = "",
+           path: str = "") -> subprocess.Popen:
     fd, ids_file = tempfile.mkstemp(suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(ids, f)
     return subprocess.Popen([sys.executable, __file__, "--clients", url, ids_file, str(clients), str(requests),
-                             stop_file], stdout=subprocess.PIPE, text=True)
+                             stop_file, path], stdout=subprocess.PIPE, text=True)
 
 
-def clients_run(url: str, ids: list[str], clients: int, requests: int) -> dict:
-    """``requests`` similar_tracks calls from ``clients`` threads of another process: their times, req/s."""
-    proc = _spawn(url, ids, clients, requests)
+def clients_run(url: str, ids: list[str], clients: int, requests: int, path: str = "") -> dict:
+    """``requests`` similar_tracks calls (or GETs of ``path``) from ``clients`` threads of another process:
+    their times, req/s."""
+    proc = _spawn(url, ids, clients, requests, path=path)
     out, _ = proc.communicate()
     return json.loads(out.strip().splitlines()[-1])
 
@@ -210,7 +212,7 @@ class Load:
                 "max_ms": max(r.get("ms", [0.0]))}
 
 
-def _client_main(url: str, ids_file: str, clients: int, requests: int, stop_file: str) -> None:
+def _client_main(url: str, ids_file: str, clients: int, requests: int, stop_file: str, fixed: str) -> None:
     ids = json.loads(Path(ids_file).read_text())
     os.unlink(ids_file)
     parsed = urllib.parse.urlsplit(url)
@@ -223,7 +225,8 @@ def _client_main(url: str, ids_file: str, clients: int, requests: int, stop_file
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
         mine, i = [], 0
         while (i < per) if per else not os.path.exists(stop_file):
-            path = "/api/similar_tracks?" + urllib.parse.urlencode({"item_id": ids[(k * 7919 + i) % len(ids)], "n": 10})
+            path = fixed or "/api/similar_tracks?" + urllib.parse.urlencode({"item_id": ids[(k * 7919 + i) % len(ids)],
+                                                                             "n": 10})
             t0 = time.perf_counter()
             try:
                 conn.request("GET", path)
@@ -252,4 +255,4 @@ def _client_main(url: str, ids_file: str, clients: int, requests: int, stop_file
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--clients":
-    _client_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else "")
+    _client_main(*sys.argv[2:4], int(sys.argv[4]), int(sys.argv[5]), *(sys.argv[6:8] + ["", ""])[:2])

@@ -56,7 +56,7 @@ def load_snapshot(store: Store, version: int | None = None, tmp_dir: str | None 
     library = load_library(store, version=version, tmp_dir=tmp_dir)
     coords, method = ensure_projection(store, library)
     library.projection, library.projection_method = coords, method
-    artists = ensure_artist_index(store, library)
+    artists = ensure_artist_index(store, library, tmp_dir)
     return Snapshot(library, SearchIndex(library.meta), MapBuckets(MapBodies(library.meta, coords, method)), method,
                     artists)
 

@@ -78,7 +78,7 @@ def similar(snap: Snapshot, ref: SongRef, n: int | None = 10, eliminate_duplicat
         mood_similarity=bool(mood_similarity),
         radius_similarity=True if radius_similarity is None else radius_similarity,
     )
-    return [{**lib.meta[r].row(), "distance": float(d)} for r, d in similar_tracks(lib, seed, options)]
+    return [{**lib.meta.song(r), "distance": float(d)} for r, d in similar_tracks(lib, seed, options)]
 
 
 def track(snap: Snapshot, item_id: str) -> dict:

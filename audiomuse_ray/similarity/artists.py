@@ -155,7 +155,8 @@ class ArtistIndex:
                  weights: np.ndarray, index: object | None):
         self.library = lib
         self.names, self.artist_ids = names, artist_ids
-        self.track_offsets, self.track_rows = np.asarray(track_offsets, np.int64), np.asarray(track_rows, np.int64)
+        self.track_offsets = np.asarray(track_offsets, np.int64)
+        self.track_rows = np.asarray(track_rows, np.int32 if lib.size < 2**31 else np.int64)
         self.track_component = np.asarray(track_component, np.int8)
         self.component_offsets = np.asarray(component_offsets, np.int64)
         self.weights = np.asarray(weights, np.float32)
@@ -227,18 +228,21 @@ class ArtistIndex:
         return self.profile(p)
 
     # ------------------------------------------------------------------------------- storing
-    def to_bytes(self) -> tuple[bytes, list[str]]:
-        """(npz of the arrays, the names and ids, and the Voyager index; the artist name of each component)."""
+    def to_bytes(self, with_index: bool = True) -> tuple[bytes, list[str]]:
+        """(npz of the arrays, the names and ids, and the Voyager index unless stored apart; the artist name
+        of each component)."""
         buf = io.BytesIO()
+        voyager = self.index.as_bytes() if self.index is not None and with_index else b""
         np.savez(buf, **{name: getattr(self, name) for name in ARRAYS},
                  names=np.frombuffer(encode_strings(self.names.arrow), np.uint8),
                  artist_ids=np.frombuffer(encode_strings(self.artist_ids.arrow), np.uint8),
-                 voyager=np.frombuffer(self.index.as_bytes() if self.index is not None else b"", np.uint8))
+                 voyager=np.frombuffer(voyager, np.uint8))
         return buf.getvalue(), self.names.arrow.take(self.owner).to_pylist() if len(self.owner) else []
 
     @classmethod
-    def from_bytes(cls, lib: Library, data: bytes, names: list[str] | None = None) -> "ArtistIndex":
-        """The index ``to_bytes`` stored for ``lib``; rebuilt when it was written for other tracks."""
+    def from_bytes(cls, lib: Library, data: bytes, names: list[str] | None = None, index=None) -> "ArtistIndex":
+        """The index ``to_bytes`` stored for ``lib`` (``index``: its Voyager index, when stored apart);
+        rebuilt when it was written for other tracks."""
         from voyager import Index
 
         stored = np.load(io.BytesIO(data))
@@ -249,9 +253,9 @@ class ArtistIndex:
         if names is not None and (len(names) != int(arrays["component_offsets"][-1])
                                   or (len(arrays["track_rows"]) and int(arrays["track_rows"].max()) >= lib.size)):
             return cls.build(lib)
-        raw = stored["voyager"].tobytes()
-        return cls(lib, own, Strings(decode_strings(stored["artist_ids"].tobytes())), **arrays,
-                   index=Index.load(io.BytesIO(raw)) if raw else None)
+        if index is None and stored["voyager"].size:
+            index = Index.load(io.BytesIO(stored["voyager"].tobytes()))
+        return cls(lib, own, Strings(decode_strings(stored["artist_ids"].tobytes())), **arrays, index=index)
 
     # ------------------------------------------------------------------------------- queries
     def similar(self, artist: ArtistProfile, n: int = 10, ef_search: int | None = None,

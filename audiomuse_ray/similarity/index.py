@@ -18,7 +18,8 @@ import numpy as np
 from audiomuse_ray.similarity.columns import IdLookup, Strings
 
 INDEX_NAME = "music_library"
-FLOAT32, E4M3, FLOAT8 = "float32", "e4m3", "float8"
+FLOAT32, E4M3, FLOAT8, AUTO = "float32", "e4m3", "float8", "auto"
+COMPACT_FROM = 250_000  # tracks from which ``auto`` keeps an E4M3 index and float16 vectors
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,23 @@ class IndexParams:
     noise, the worst case for any graph index, recall is low for every setting (benchmarks/similarity.py
     measures both).
 
-    ``storage``: how the index keeps each vector. float32 (the default) lets the replica read the
-    embeddings back out of the index (``vectors.IndexVectors``) instead of keeping a second copy; E4M3 and
-    Float8 keep one byte a dimension (a third of the size at 1M) but build about twice as slowly on two
-    cores and only approximate the vectors (benchmarks/scale.py measures both)."""
+    ``storage``: how the index keeps each vector. float32 lets the replica read the embeddings back out of
+    the index (``vectors.IndexVectors``) instead of keeping a second copy: about 1 KB a track with the
+    graph. E4M3 keeps one byte a dimension (about 350 B a track) but only approximates the vectors, so the
+    replica keeps them beside it as float16 (400 B) and re-ranks the index's candidates exactly; at a
+    million tracks that is 750 MB instead of 1 GB, for a build about a quarter slower (benchmarks/scale.py).
+    ``auto`` (the default): float32 below ``COMPACT_FROM`` tracks, E4M3 from there."""
 
     m: int = 16  # graph degree
     ef_construction: int = 100  # build-time beam width
     query_ef: int = 64  # query-time beam width (raised to k when a query asks for more)
-    storage: str = FLOAT32
+    storage: str = AUTO
     threads: int = -1  # build threads; -1 = every core
+
+    def storage_for(self, n_tracks: int) -> str:
+        if self.storage != AUTO:
+            return self.storage
+        return FLOAT32 if n_tracks < COMPACT_FROM else E4M3
 
 
 @dataclass
@@ -72,7 +80,7 @@ def new_index(matrix: np.ndarray, params: IndexParams = IndexParams()):
         raise ValueError("build_index needs a non-empty (n, dim) matrix")
     index = Index(Space.Cosine, num_dimensions=int(matrix.shape[1]), M=params.m,
                   ef_construction=params.ef_construction, max_elements=int(matrix.shape[0]),
-                  storage_data_type=_storage(params.storage))
+                  storage_data_type=_storage(params.storage_for(int(matrix.shape[0]))))
     index.add_items(np.ascontiguousarray(matrix, dtype=np.float32), ids=np.arange(matrix.shape[0]),
                     num_threads=params.threads)
     index.ef = params.query_ef

@@ -138,9 +138,11 @@ class TrackColumns:
     def moods_of(self, i: int) -> dict[str, float]:
         return {m: float(v) for m, v in zip(MOOD_LABELS, self.moods[i].tolist()) if v == v}
 
-    def rows(self, rows: Sequence[int]) -> list[dict]:
-        """The routes' song dicts (``TrackMeta.row``) of ``rows``."""
-        return [self[r].row() for r in rows]
+    def song(self, i: int) -> dict:
+        """``self[i].row()`` without the rest of the row: the song dict every route returns (the hot path)."""
+        i = int(i)
+        return {"item_id": self.ids[i], "title": self.title[i], "author": self.author[i],
+                "album": self.album[i] or "unknown", "album_artist": self.album_artist[i] or "unknown"}
 
     def nbytes(self) -> int:
         own = sum(getattr(self, n).nbytes() for n in ("ids", "title", "n_title", "n_author", "n_album", *self.CODED))

@@ -18,12 +18,14 @@ from typing import Sequence
 import numpy as np
 
 from audiomuse_ray.similarity.artists import ARTIST_INDEX_NAME, ArtistIndex
-from audiomuse_ray.similarity.index import FLOAT32, INDEX_NAME, IndexParams, new_index, save_to_file
-from audiomuse_ray.similarity.library import COLUMNS, Library
+from audiomuse_ray.similarity.index import FLOAT32, INDEX_NAME, IndexParams, load_index_chunks, new_index, save_to_file
+from audiomuse_ray.similarity.library import COLUMNS, VECTORS, Library
 from audiomuse_ray.similarity.meta import TrackColumns, mood_matrix
 from audiomuse_ray.similarity.projection import decode_coords, encode_coords, project
+from audiomuse_ray.similarity.vectors import HalfVectors
 from audiomuse_ray.store import Store
 from audiomuse_ray.store import indexes
+from audiomuse_ray.store.arrays import encode_strings
 from audiomuse_ray.store.columns import load_library_columns
 from audiomuse_ray.store.tracks import parse_features
 
@@ -87,7 +89,9 @@ def rebuild(store: Store, params: IndexParams = IndexParams(), tmp_dir: str | No
     index = new_index(matrix, params)
     seconds["index"] = time.perf_counter() - t0
     version = indexes.next_version(store, INDEX_NAME)
-    library = Library.from_index(index, columns, version, matrix if params.storage != FLOAT32 else None)
+    compact = params.storage_for(len(matrix)) != FLOAT32
+    half = HalfVectors.of(matrix) if compact else None
+    library = Library.from_index(index, columns, version, half)
     t0 = time.perf_counter()
     artists = ArtistIndex.build(library, matrix)
     seconds["artists"] = time.perf_counter() - t0
@@ -96,13 +100,14 @@ def rebuild(store: Store, params: IndexParams = IndexParams(), tmp_dir: str | No
     library.projection, library.projection_method = coords, method
     seconds["map"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    save_artist_index(store, library, artists)
+    save_artist_index(store, library, artists, tmp_dir)
     indexes.save_projection(store, INDEX_NAME, version, method, encode_coords(coords))
     path = save_to_file(index, tmp_dir)
     try:
-        indexes.save_parts(store, INDEX_NAME, {indexes.DATA: path, indexes.IDS: columns.ids_bytes(),
-                                               COLUMNS: columns.to_bytes()},
-                           int(matrix.shape[1]), len(columns), version=version)
+        parts = {indexes.DATA: path, indexes.IDS: columns.ids_bytes(), COLUMNS: columns.to_bytes()}
+        if half is not None:
+            parts[VECTORS] = half.half
+        indexes.save_parts(store, INDEX_NAME, parts, int(matrix.shape[1]), len(columns), version=version)
     finally:
         os.unlink(path)
     seconds["store"] = time.perf_counter() - t0
@@ -117,24 +122,36 @@ def rebuild_index(store: Store, params: IndexParams = IndexParams()) -> int | No
     return None if rebuilt is None else rebuilt.version
 
 
-def save_artist_index(store: Store, library, artists: ArtistIndex | None = None) -> ArtistIndex:
-    """Build (unless given) the artists of ``library`` and store them under its track index version."""
+def save_artist_index(store: Store, library, artists: ArtistIndex | None = None,
+                      tmp_dir: str | None = None) -> ArtistIndex:
+    """Build (unless given) the artists of ``library`` and store them under its track index version: the
+    arrays, the component names and the Voyager index as parts of their own."""
     artists = artists if artists is not None else ArtistIndex.build(library)
-    data, names = artists.to_bytes()
-    from audiomuse_ray.store.arrays import encode_strings
-
-    indexes.save_parts(store, ARTIST_INDEX_NAME, {ARTISTS: data, indexes.IDS: encode_strings(names)},
-                       int(library.vectors.shape[1]), len(names), version=library.version)
+    data, names = artists.to_bytes(with_index=False)
+    parts = {ARTISTS: data, indexes.IDS: encode_strings(names)}
+    path = save_to_file(artists.index, tmp_dir) if artists.index is not None else None
+    try:
+        if path:
+            parts[indexes.DATA] = path
+        indexes.save_parts(store, ARTIST_INDEX_NAME, parts, int(library.vectors.shape[1]), len(names),
+                           version=library.version)
+    finally:
+        if path:
+            os.unlink(path)
     return artists
 
 
-def ensure_artist_index(store: Store, library) -> ArtistIndex:
+def ensure_artist_index(store: Store, library, tmp_dir: str | None = None) -> ArtistIndex:
     """The artist index of ``library``'s version: loaded if stored (a database indexed before artist indexes
     existed has none), else built and stored."""
     head = indexes.header(store, ARTIST_INDEX_NAME, library.version)
     if head is not None and ARTISTS in head.parts:
         data = indexes.read_part(store, ARTIST_INDEX_NAME, head.version, ARTISTS, head.parts[ARTISTS])
-        return ArtistIndex.from_bytes(library, bytes(data))
+        index = None
+        if indexes.DATA in head.parts:
+            index = load_index_chunks(indexes.iter_part(store, ARTIST_INDEX_NAME, head.version, indexes.DATA),
+                                      tmp_dir=tmp_dir)
+        return ArtistIndex.from_bytes(library, bytes(data), index=index)
     if head is not None:  # stored before issue #20: npz of directions, names as the id map
         stored = indexes.load_index(store, ARTIST_INDEX_NAME, library.version)
         return ArtistIndex.from_bytes(library, stored.data, stored.item_ids)

@@ -238,3 +238,30 @@ def test_new_versions_swap_in_under_load_without_a_failed_request(store, tmp_pat
     assert failures == [] and answered[0] > 20
     assert versions == sorted(set(versions)) and len(versions) == 4
     assert holder.current().library.size == 300 + 3 * 50
+
+
+# ------------------------------------------------------------------------------------------- compact
+def test_a_compact_version_keeps_float16_vectors_and_answers_exactly(store, tmp_path):
+    """From ``COMPACT_FROM`` tracks the index is E4M3 and the vectors float16 beside it: forced here on a
+    small library, the stored parts, the vectors and the re-ranked neighbours are checked."""
+    from audiomuse_ray.similarity.index import E4M3, IndexParams
+    from audiomuse_ray.store.tracks import load_embeddings
+
+    fill(store)
+    rebuild(store, IndexParams(storage=E4M3), tmp_dir=str(tmp_path), map_method="pca")
+    head = indexes.header(store, INDEX_NAME)
+    assert head.parts["vectors"] == N_TRACKS * 200 * 2  # float16
+    lib = load_library(store, tmp_dir=str(tmp_path))
+    assert lib.compact
+    item_ids, matrix = load_embeddings(store)
+    rows = np.array([lib.row(i) for i in item_ids])
+    np.testing.assert_allclose(lib.vectors[rows], matrix, rtol=2e-3, atol=2e-3)
+    stored_at = np.empty_like(rows)
+    stored_at[rows] = np.arange(len(rows))  # library row -> position in ``matrix``
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    for seed in range(0, N_TRACKS, 60):
+        cos = unit @ unit[seed]
+        found, dists = lib.neighbours(matrix[seed], 10)
+        assert len(set(rows[np.argsort(-cos)[:10]].tolist()) & set(found.tolist())) >= 9
+        np.testing.assert_allclose(dists, 1.0 - cos[stored_at[found]], atol=2e-3)  # exact, not E4M3's
+        assert list(dists) == sorted(dists)
