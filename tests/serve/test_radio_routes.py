@@ -148,7 +148,8 @@ def test_the_dashboard_is_served_from_its_snapshot(radio_client):
     c = first["content"]
     assert (c["total_songs"], c["distinct_artists"], c["distinct_albums"]) == (60, 3, 3)
     assert {m["label"]: m["score"] for m in c["moods_coverage"]}["danceable"] == 20.0  # 0.2 on every track
-    assert first["analysis"]["analysed"] == 60 and first["index"]["version"] >= 1 and first["workers"] == []
+    assert first["analysis"]["analysed"] == 60 and first["index"]["version"] >= 1
+    assert isinstance(first["workers"], list)  # the Ray nodes when this process is joined to Ray, else none
     assert sum(h["count"] for h in first["histograms"]["tempo"]) == 60
 
     cache = dashboard_cache(services())
