@@ -104,6 +104,7 @@ class LibraryHolder:
             newest = indexes.latest_index_version(self.store, INDEX_NAME)
             if newest is None or newest == self.version:
                 return False
+            release_memory()  # what requests left behind, before two snapshots are held at once
             snapshot = load_snapshot(self.store, newest, self.tmp_dir)
             self._snapshot = snapshot
             del snapshot

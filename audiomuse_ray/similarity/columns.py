@@ -119,6 +119,21 @@ def _equal(array: pa.Array, value: str):
     return pc.equal(array, pa.scalar(value, array.type)).fill_null(False)
 
 
+def ranks(column: Strings) -> np.ndarray:
+    """(n,) int32: each value's position in sorted order (equal values share one), for integer tie-breaks."""
+    import pyarrow.compute as pc
+
+    if not len(column):
+        return np.zeros(0, np.int32)
+    order = np.asarray(pc.sort_indices(column.arrow))
+    values = column.arrow.take(pa.array(order))
+    new = np.ones(len(order), bool)
+    new[1:] = ~np.asarray(pc.equal(values.slice(1), values.slice(0, len(order) - 1)).fill_null(False))
+    out = np.empty(len(order), np.int32)
+    out[order] = np.cumsum(new) - 1
+    return out
+
+
 # ------------------------------------------------------------------------------------------ hashing
 def hash_string(text: str) -> int:
     """64-bit FNV-1a of the UTF-8 bytes (the same number ``hash_strings`` gives for that row)."""

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from audiomuse_ray.labels import MOOD_LABELS
-from audiomuse_ray.similarity.columns import Coded, IdLookup, Strings, hash_strings
+from audiomuse_ray.similarity.columns import Coded, IdLookup, Strings, hash_strings, ranks
 from audiomuse_ray.store.arrays import decode_table, encode_table
 
 
@@ -72,7 +72,10 @@ class TrackColumns:
 
     def __init__(self, ids: Strings, title: Strings, author: Coded, album: Coded, album_artist: Coded,
                  artist_id: Coded, top_tag: Coded, moods: np.ndarray, norms: np.ndarray,
-                 id_hashes: np.ndarray | None = None, n_title: Strings | None = None):
+                 id_hashes: np.ndarray | None = None, n_title: Strings | None = None,
+                 signature: np.ndarray | None = None, title_rank: np.ndarray | None = None):
+        """``id_hashes``, ``n_title``, ``signature`` and ``title_rank`` are derived from the others; a stored
+        version carries them, so a replica's load computes no per-track hash, normalisation or sort."""
         self.ids, self.title, self.author, self.album = ids, title, author, album
         self.album_artist, self.artist_id, self.top_tag = album_artist, artist_id, top_tag
         self.moods = np.asarray(moods, np.float32).reshape(len(ids), len(MOOD_LABELS))  # NaN: not analysed
@@ -81,7 +84,9 @@ class TrackColumns:
         self.n_title = n_title if n_title is not None else normalised(title)  # search and resolve
         self.n_author = normalised(author.values)  # per distinct artist
         self.n_album = normalised(album.values)
-        self.signature = signatures(Strings(self.n_author.arrow.take(pa.array(author.codes))), self.n_title)
+        self.signature = (np.asarray(signature, np.uint64) if signature is not None else
+                          signatures(Strings(self.n_author.arrow.take(pa.array(author.codes))), self.n_title))
+        self.title_rank = np.asarray(title_rank, np.int32) if title_rank is not None else ranks(self.n_title)
         self.has_moods = ~np.isnan(self.moods).all(axis=1)
         self.no_author = author.code_of("")  # the code of an empty artist name (never an artist), or None
 
@@ -108,7 +113,8 @@ class TrackColumns:
 
     def to_bytes(self) -> bytes:
         """Everything but the ids (their own part): one Arrow stream."""
-        cols = {"title": self.title.arrow, "n_title": self.n_title.arrow, "norm": pa.array(self.norms, pa.float32())}
+        cols = {"title": self.title.arrow, "n_title": self.n_title.arrow, "norm": pa.array(self.norms, pa.float32()),
+                "signature": pa.array(self.signature, pa.uint64()), "title_rank": pa.array(self.title_rank, pa.int32())}
         cols.update({name: getattr(self, name).to_arrow() for name in self.CODED})
         cols.update({f"mood_{m}": pa.array(self.moods[:, j], pa.float32()) for j, m in enumerate(MOOD_LABELS)})
         return encode_table(pa.table(cols))
@@ -121,7 +127,10 @@ class TrackColumns:
         return cls(Strings(ids.column("value")), Strings(t.column("title")),
                    *[Coded.from_arrow(t.column(name)) for name in cls.CODED], moods=moods,
                    norms=_floats(t.column("norm")), id_hashes=_uints(ids.column("hash")),
-                   n_title=Strings(t.column("n_title")))
+                   n_title=Strings(t.column("n_title")),
+                   signature=_uints(t.column("signature")) if "signature" in t.column_names else None,
+                   title_rank=(t.column("title_rank").to_numpy().astype(np.int32, copy=False)
+                               if "title_rank" in t.column_names else None))
 
     # ------------------------------------------------------------------ rows
     def __len__(self) -> int:
@@ -146,7 +155,7 @@ class TrackColumns:
 
     def nbytes(self) -> int:
         own = sum(getattr(self, n).nbytes() for n in ("ids", "title", "n_title", "n_author", "n_album", *self.CODED))
-        arrays = (self.moods, self.norms, self.signature, self.has_moods)
+        arrays = (self.moods, self.norms, self.signature, self.has_moods, self.title_rank)
         return int(own + self.lookup.nbytes() + sum(a.nbytes for a in arrays))
 
 

@@ -10,27 +10,13 @@ costs tens of milliseconds at a million tracks instead of a Python loop over eve
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from audiomuse_ray.similarity.columns import Strings
+from audiomuse_ray.similarity.columns import Strings, ranks
 from audiomuse_ray.similarity.meta import TrackColumns, TrackMeta, normalise
 
 MIN_QUERY_CHARS = 3
 DEFAULT_PAGE = 20
-
-
-def ranks(column: Strings) -> np.ndarray:
-    """(n,) int32: each value's position in sorted order (equal values share one), for integer tie-breaks."""
-    if not len(column):
-        return np.zeros(0, np.int32)
-    order = np.asarray(pc.sort_indices(column.arrow))
-    values = column.arrow.take(pa.array(order))
-    new = np.ones(len(order), bool)
-    new[1:] = ~np.asarray(pc.equal(values.slice(1), values.slice(0, len(order) - 1)).fill_null(False))
-    out = np.empty(len(order), np.int32)
-    out[order] = np.cumsum(new) - 1
-    return out
 
 
 def contains(column: Strings, word: str) -> np.ndarray:
@@ -44,7 +30,7 @@ class SearchIndex:
         if not isinstance(columns, TrackColumns):
             columns = TrackColumns.from_meta(columns, np.ones(len(columns), np.float32))
         self.columns = columns
-        self.title_rank = ranks(columns.n_title)
+        self.title_rank = columns.title_rank  # stored with the version
         self.author_rank = ranks(columns.n_author)  # per distinct artist
         self.album_rank = ranks(columns.n_album)
 
