@@ -200,10 +200,13 @@ def run_analysis(settings: Settings, *, num_recent_albums: int | None = None, wo
             n_workers = min(n_workers, len(jobs))
             pool = _Pool(WorkerConfig.of(settings), n_workers, threads=1, gpus=int(ray.cluster_resources().get("GPU", 0)))
             retried = _drive(pool, deque(jobs), busy, store, progress, matcher)
-        index_version = indexes.latest_index_version(store, INDEX_NAME)
+        if progress.cancel_requested():  # the albums are stored; the next run rebuilds the index (it is behind)
+            raise TaskCancelled("cancel requested")
+        head = indexes.header(store, INDEX_NAME)
+        index_version = head.version if head else None
         index_started = time.monotonic()
         stored = sum(progress.counts.get(k, 0) for k in ("analysed", "copied", "pulled", "imported"))
-        if stored or index_version is None:
+        if stored or head is None or head.items != track_store.count_embeddings(store):
             progress.report(force=True, log="rebuilding the similarity index and the music map")
             rebuilt = rebuild(store)
             index_version = None if rebuilt is None else rebuilt.version

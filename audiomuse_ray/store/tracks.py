@@ -161,6 +161,12 @@ def count_tracks(store: Store) -> int:
         return int(conn.execute(select(func.count()).select_from(score)).scalar_one())
 
 
+def count_embeddings(store: Store) -> int:
+    """How many tracks have an embedding: what a current similarity index holds."""
+    with store.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(embedding)).scalar_one())
+
+
 def _row_to_track(r, vec: np.ndarray | None = None, tags: np.ndarray | None = None) -> TrackRow:
     return TrackRow(
         item_id=r.item_id,

@@ -133,6 +133,35 @@ def test_cancel_stops_the_job_within_five_seconds_and_keeps_finished_albums(ray_
     store.dispose()
 
 
+def test_a_cancel_after_the_last_album_stops_before_the_rebuild_and_the_next_run_catches_up(
+        ray_cluster, corpus, tmp_path):
+    """Cancelled while its last album is being stored, the job ends REVOKED (not SUCCESS after the user
+    asked it to stop); the albums stay, and the next run, with nothing to analyse, still rebuilds the index
+    that is now behind the stored tracks."""
+    album = next(p for p in sorted((corpus / "library").rglob("*")) if p.is_dir() and any(
+        f.suffix in (".ogg", ".opus", ".mp3", ".flac") for f in p.iterdir()))
+    music = tmp_path / "music"
+    shutil.copytree(album, music / album.name)
+    settings = make_settings(tmp_path, music)
+    store = open_store(settings.database_url)
+
+    def cancel_when_all_counted(progress) -> None:
+        if progress.total and progress.done >= progress.total:
+            task_store.request_cancel(store, progress.task_id)
+
+    summary = run_analysis(settings, store=store, task_id="late", on_progress=cancel_when_all_counted)
+    stored = track_store.count_tracks(store)
+    assert summary.status == "REVOKED" and task_store.get_task(store, "late").status == "REVOKED"
+    assert stored > 0 and indexes.header(store, INDEX_NAME) is None
+    caught_up = run_analysis(settings, store=store)
+    assert (caught_up.status, caught_up.analysed, caught_up.skipped) == ("SUCCESS", 0, stored)
+    head = indexes.header(store, INDEX_NAME)
+    assert head is not None and head.items == track_store.count_embeddings(store) == stored
+    again = run_analysis(settings, store=store)  # up to date: no new version
+    assert again.index_version == head.version
+    store.dispose()
+
+
 def test_a_node_killed_mid_job_loses_nothing(ray_cluster, corpus, tmp_path):
     import ray
 

@@ -23,6 +23,7 @@ from tests.conftest import wait_until_routed
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PREFIX = "uitest-"
 EXTRA_ALBUM = ("Extra Artist", "Not Analysed Yet")
+EXTRA_TRACKS = 10
 
 
 def _copy_sqlite(url: str, dest: Path) -> None:
@@ -36,17 +37,25 @@ def _copy_sqlite(url: str, dest: Path) -> None:
 
 def _music_folder(library: Path, root: Path) -> Path:
     """The corpus's album folders linked as they are (same relative paths, so the same item ids) and one
-    more album whose files link to one album's tracks under a new folder (new ids, not analysed)."""
+    more album of new music (not in the corpus, so nothing stored can stand in for its analysis: the job
+    the test cancels is busy analysing for a while, whatever the machine's speed)."""
+    import numpy as np
+    import soundfile as sf
+
     music = root / "music"
     music.mkdir()
     for artist in sorted(p for p in library.iterdir() if p.is_dir()):
         (music / artist.name).symlink_to(artist, target_is_directory=True)
     extra = music.joinpath(*EXTRA_ALBUM)
     extra.mkdir(parents=True)
-    source = sorted(f for f in next(p for p in sorted(library.rglob("*")) if p.is_dir() and any(
-        c.suffix in (".ogg", ".opus", ".mp3", ".flac") for c in p.iterdir())).iterdir() if f.is_file())
-    for f in source[:6]:
-        (extra / f"extra-{f.name}").symlink_to(f)
+    rate, seconds = 22_050, 90
+    t = np.arange(rate * seconds) / rate
+    for k in range(EXTRA_TRACKS):
+        rng = np.random.default_rng(k)
+        notes = rng.choice([220.0, 246.9, 261.6, 293.7, 329.6, 392.0, 440.0], size=4)
+        beat = (np.sin(2 * np.pi * (1.5 + k / 4) * t) > 0.6).astype(np.float32)
+        audio = sum(np.sin(2 * np.pi * f * t) for f in notes) / 8 + 0.05 * beat * rng.standard_normal(t.size)
+        sf.write(extra / f"{k + 1:02d} Extra Song {k + 1}.flac", audio.astype(np.float32), rate)
     return music
 
 
