@@ -161,7 +161,7 @@ def run_memory(library: Path, min_tracks: int, workers: int, models_dir: Path) -
     from audiomuse_ray.analysis.run import run_analysis
     from audiomuse_ray.settings import Settings
     from audiomuse_ray.store import open_store
-    from audiomuse_ray.store import tasks as task_store
+    from audiomuse_ray.store import task_rows as task_store
 
     with tempfile.TemporaryDirectory() as tmp:
         music = Path(tmp) / "library"
