@@ -18,7 +18,7 @@ AUTOMATIC_SUFFIX = "_automatic"
 INSTANT_SUFFIX = "_instant"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100k-album plan holds a million of these in the driver
 class Album:
     id: str
     name: str
@@ -27,7 +27,7 @@ class Album:
     track_count: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Track:
     item_id: str
     title: str
