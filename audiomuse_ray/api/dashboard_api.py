@@ -102,7 +102,8 @@ def combine(snapshot: dict, live: dict, now: datetime, workers: list[dict] | Non
 
 
 class DashboardCache:
-    """The snapshot a replica answers from. The first request computes it (and waits); afterwards a request
+    """The snapshot a replica answers from. ``prefetch`` makes the first one in the background, else the first
+    request computes it (and waits); afterwards a request
     that finds it older than ``max_age_s``, or made under another index version, starts one background
     refresh and is answered from the snapshot it has. A failed refresh keeps the old snapshot (logged)."""
 
@@ -129,6 +130,26 @@ class DashboardCache:
             with self._first:  # concurrent first requests share one computation
                 return self._snapshot if self._snapshot is not None else self._take(version)
         return snapshot
+
+    def prefetch(self, version: object = None) -> None:
+        """Compute the first snapshot now, in the background (a replica calls it when it starts), so the first
+        request finds it made instead of waiting seconds for a million tracks' aggregates; a request that
+        comes before it is done waits for this computation instead of starting its own."""
+        with self._lock:
+            if self._snapshot is not None or self._refreshing is not None:
+                return
+            if not self._first.acquire(blocking=False):  # a request is computing the first one already
+                return
+            self._refreshing = threading.Thread(target=self._first_take, args=(version,), daemon=True,
+                                                name="dashboard-prefetch")
+            self._refreshing.start()
+
+    def _first_take(self, version: object) -> None:
+        """Runs holding ``_first``, taken for it by ``prefetch`` (a plain lock: released by this thread)."""
+        try:
+            self._refresh(version)
+        finally:
+            self._first.release()
 
     def wait(self, timeout_s: float | None = None) -> None:
         """Until a background refresh in flight has ended (tests, benchmarks)."""

@@ -16,6 +16,7 @@ from ray import serve
 
 from audiomuse_ray.api import access
 from audiomuse_ray.api.holder import LibraryHolder
+from audiomuse_ray.serve.routes.dashboard import dashboard_cache
 from audiomuse_ray.errors import AudioMuseError
 from audiomuse_ray.providers import make_provider
 from audiomuse_ray.serve.http_app import create_api
@@ -50,6 +51,7 @@ class AudioMuseApi:
         holder.start_polling(reload_interval_s)
         self.services = Services(settings, store, holder, make_provider)
         install(self.services)
+        dashboard_cache(self.services).prefetch(holder.version)
 
 
 def build(settings: Settings, reload_interval_s: float = 10.0, num_replicas: int = 1, num_cpus: float = 0.5,

@@ -74,3 +74,31 @@ def test_an_empty_library(store):
     assert s["content"]["total_songs"] == 0 and s["index"] is None and s["analysis"]["pending"] == 0
     assert all(m["count"] == 0 and m["score"] is None for m in s["content"]["moods_coverage"])
     assert s["histograms"] == {"tempo": [], "key": [], "analysed_per_day": []}
+
+
+def test_a_prefetched_snapshot_is_computed_once_in_the_background_and_a_first_request_waits_for_it():
+    import threading
+
+    from audiomuse_ray.api.dashboard_api import DashboardCache
+
+    release, calls = threading.Event(), []
+
+    def compute() -> dict:
+        calls.append(threading.current_thread().name)
+        release.wait(10)
+        return {"n": len(calls)}
+
+    cache = DashboardCache(compute)
+    cache.prefetch(version=1)
+    cache.prefetch(version=1)  # a second call while one runs starts nothing
+    answers = []
+    reader = threading.Thread(target=lambda: answers.append(cache.get(1)))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and answers == []  # the first request waits for the prefetch, not a scan of its own
+    release.set()
+    reader.join(10)
+    cache.wait(10)
+    assert answers == [{"n": 1}] and calls == ["dashboard-prefetch"] and cache.refreshes == 1
+    cache.prefetch(version=1)  # made already: nothing more
+    assert cache.get(1) == {"n": 1} and len(calls) == 1
