@@ -69,6 +69,7 @@ def measure_index(store, result: dict, other: bool) -> None:
     exact = exact_top10(matrix, queries)
     result["recall10"] = recall(np.stack([lib.neighbours(q, 10)[0] for q in queries]), exact)
     result["recall10_index"] = recall(lib.index.index.query(queries, k=10)[0], exact)
+    result["similar_in_process_ms"] = similar_in_process_ms(lib, seeds[:300])
     if other:
         storage = FLOAT32 if lib.compact else E4M3
         t0 = time.perf_counter()
@@ -84,6 +85,24 @@ def measure_index(store, result: dict, other: bool) -> None:
     result["vectors_bytes"] = indexes_part_size(store, "vectors")
     del rebuilt, lib, matrix
     gc.collect()
+
+
+def similar_in_process_ms(lib, seeds) -> dict:
+    """Median ms of what ``/api/similar_tracks?n=10`` computes, in this process without HTTP: the index query
+    (re-ranked when compact) and the whole use case (duplicates, radius walk)."""
+    from audiomuse_ray.similarity.similar import SimilarOptions, candidate_count, similar_tracks
+
+    k = candidate_count(SimilarOptions())
+    out = {}
+    for name, call in (("query", lambda s: lib.neighbours(lib.vectors[s], k)),
+                       ("similar", lambda s: similar_tracks(lib, int(s)))):
+        times = []
+        for s in seeds:
+            t0 = time.perf_counter()
+            call(int(s))
+            times.append((time.perf_counter() - t0) * 1000)
+        out[name] = float(np.median(times))
+    return out
 
 
 def exact_top10(matrix: np.ndarray, queries: np.ndarray) -> np.ndarray:

@@ -45,6 +45,9 @@ ROWS = [  # (label, target at 1M, cell)
     ("replica start to first answer (s)", "≤ 60", lambda r: _f(r.get("start_to_answer_s"))),
     ("similar_tracks HTTP p50 / p99 (ms)", "≤ 3 / ≤ 10",
      lambda r: f"{_f(r.get('similar_p50_ms'), '{:.2f}')}/{_f(r.get('similar_p99_ms'), '{:.2f}')}"),
+    ("  in process, no HTTP: index query / whole use case (ms)", "",
+     lambda r: f"{_f(_get(r, 'similar_in_process_ms', 'query'), '{:.2f}')}/"
+               f"{_f(_get(r, 'similar_in_process_ms', 'similar'), '{:.2f}')}"),
     ("similar_tracks req/s, 4 clients (GET /api/health: the HTTP floor)", "≥ 500",
      lambda r: f"{_f(r.get('similar_rps_4'), '{:.0f}')} ({_f(r.get('health_rps_4'), '{:.0f}')})"),
     ("hot reload under 4 clients: failed / requests", "0",

@@ -58,6 +58,7 @@ TASK_TYPE = "analysis"
 PERMANENT_ERRORS = {"UnreadableAudio", "AudioTooShort", "SilentAudio"}  # the same file fails the same way
 POLL_S = 0.5
 NO_WORKER_TIMEOUT_S = 120.0
+PLAN_PAGE_ALBUMS = 200  # albums listed before their tracks are checked against the store in one query
 
 
 @dataclass(frozen=True)
@@ -107,22 +108,26 @@ class AnalysisWorker:
 def plan_jobs(settings: Settings, store: Store, version: str, limit: int, task_id: str,
               cancelled: Callable[[], bool], include_known: bool = False) -> tuple[list[AlbumJob], int, int]:
     """List albums and keep the tracks that still need analysing: (jobs, albums seen, tracks skipped).
-    ``include_known`` also keeps the analysed ones (``AlbumJob.known``), for a sync to push."""
+    ``include_known`` also keeps the analysed ones (``AlbumJob.known``), for a sync to push. "Already done"
+    is asked of the store a page of albums at a time, so the driver never loads every analysed id."""
     provider = make_provider(settings)
-    analysed = track_store.analysed_ids(store, version)
-    done = analysed | {e.item_id for e in track_store.list_errors(store)
-                       if e.error_class in PERMANENT_ERRORS and e.model_version == version}
+    permanent = {e.item_id for e in track_store.list_errors(store)
+                 if e.error_class in PERMANENT_ERRORS and e.model_version == version}
     pending, skipped = [], 0
     albums = provider.list_albums(limit)
-    for album in albums:
-        if cancelled():
-            raise TaskCancelled("cancelled while listing albums")
-        tracks = provider.list_tracks(album)
-        todo = [t for t in tracks if t.item_id not in done]
-        known = [t for t in tracks if t.item_id in analysed] if include_known else []
-        skipped += len(tracks) - len(todo)
-        if todo or known:
-            pending.append((album, todo, known))
+    for lo in range(0, len(albums), PLAN_PAGE_ALBUMS):
+        listed = []
+        for album in albums[lo:lo + PLAN_PAGE_ALBUMS]:
+            if cancelled():
+                raise TaskCancelled("cancelled while listing albums")
+            listed.append((album, provider.list_tracks(album)))
+        analysed = track_store.analysed_among(store, (t.item_id for _a, tracks in listed for t in tracks), version)
+        for album, tracks in listed:
+            todo = [t for t in tracks if t.item_id not in analysed and t.item_id not in permanent]
+            known = [t for t in tracks if t.item_id in analysed] if include_known else []
+            skipped += len(tracks) - len(todo)
+            if todo or known:
+                pending.append((album, todo, known))
     pending.sort(key=lambda at: -expected_seconds(at[1]))
     jobs = [AlbumJob(album=album, tracks=todo, task_id=f"{task_id}-{i:05d}", known=known)
             for i, (album, todo, known) in enumerate(pending)]

@@ -148,6 +148,21 @@ def analysed_ids(store: Store, model_version: str | None = None) -> set[str]:
         return {r[0] for r in conn.execute(stmt)}
 
 
+def analysed_among(store: Store, item_ids: Iterable[str], model_version: str | None = None,
+                   chunk: int = 500) -> set[str]:
+    """Which of ``item_ids`` have a stored analysis (of ``model_version`` when given): one query per
+    ``chunk`` ids, so a planner checks a page of albums at a time instead of loading every analysed id."""
+    ids = list(dict.fromkeys(item_ids))
+    found: set[str] = set()
+    with store.connect() as conn:
+        for lo in range(0, len(ids), chunk):
+            stmt = select(score.c.item_id).where(score.c.item_id.in_(ids[lo:lo + chunk]))
+            if model_version is not None:
+                stmt = stmt.where(score.c.model_version == model_version)
+            found.update(r[0] for r in conn.execute(stmt))
+    return found
+
+
 def failed_ids(store: Store, model_version: str | None = None) -> set[str]:
     stmt = select(analysis_error.c.item_id)
     if model_version is not None:

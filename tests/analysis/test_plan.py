@@ -24,3 +24,47 @@ def test_longest_albums_are_scheduled_first(corpus, settings, store):
     assert (n_albums, skipped, sum(len(j.tracks) for j in jobs)) == (7, 0, 72)
     assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
     assert len({j.task_id for j in jobs}) == len(jobs)
+
+
+class PagedProvider:
+    """``albums`` albums of 3 tracks, made up on request."""
+
+    name = "paged"
+
+    def __init__(self, albums: int):
+        self.albums = albums
+
+    def list_albums(self, limit: int = 0):
+        from audiomuse_ray.providers.base import Album
+
+        return [Album(id=f"al{a}", name=f"Album {a}", artist="A", track_count=3) for a in range(self.albums)]
+
+    def list_tracks(self, album):
+        a = int(album.id[2:])
+        return [_track(f"{a}-{k}", 200.0) for k in range(3)]
+
+
+def test_done_tracks_are_found_page_by_page_without_loading_every_analysed_id(settings, store, monkeypatch):
+    """Across several pages of albums: analysed tracks (this model version) and permanent failures are
+    skipped, another version's analysis is redone, and the planner never asks for the set of all ids."""
+    import audiomuse_ray.analysis.run as run
+    from audiomuse_ray.store import tracks as track_store
+
+    version = expected_version(settings.models_dir)
+    albums = run.PLAN_PAGE_ALBUMS * 2 + 7
+    rows = [track_store.TrackRow(item_id=f"t{a}-0", title="x", author="A", album="B", model_version=version)
+            for a in range(0, albums, 2)]  # the first track of every other album, this version
+    rows += [track_store.TrackRow(item_id=f"t{a}-1", title="x", author="A", album="B", model_version="old")
+             for a in range(0, albums, 5)]  # another model's analysis: to do again
+    errors = [track_store.ErrorRow(f"t{a}-2", "/m/x", "UnreadableAudio", "bad", model_version=version)
+              for a in range(0, albums, 3)]
+    track_store.save_album(store, rows, errors)
+    monkeypatch.setattr(run, "make_provider", lambda _settings: PagedProvider(albums))
+    monkeypatch.setattr(track_store, "analysed_ids", lambda *a, **k: (_ for _ in ()).throw(AssertionError("loaded all")))
+    jobs, n_albums, skipped = plan_jobs(settings, store, version, 0, "t", lambda: False)
+    todo = {t.item_id for j in jobs for t in j.tracks}
+    expected_skips = {f"t{a}-0" for a in range(0, albums, 2)} | {f"t{a}-2" for a in range(0, albums, 3)}
+    assert n_albums == albums and skipped == len(expected_skips)
+    assert todo == {f"t{a}-{k}" for a in range(albums) for k in range(3)} - expected_skips
+    known_jobs, _n, _s = plan_jobs(settings, store, version, 0, "t", lambda: False, include_known=True)
+    assert {t.item_id for j in known_jobs for t in j.known} == {f"t{a}-0" for a in range(0, albums, 2)}
