@@ -41,21 +41,38 @@ def test_default_ranges_give_playlists_that_cover_the_corpus(analysed_corpus):
     assert len(unfitted.playlists) <= 1  # the problem the fitting solves
 
 
-def _interrupt_when_running(store, done: threading.Event, seen: list[str]) -> None:
-    """Ctrl-C, as a terminal sends it, once a clustering task reports progress and its explorers run."""
-    while not done.is_set():
-        active = task_store.recent_tasks(store, 1, task_type="clustering", active_only=True)
-        if active and active[0].status == task_store.PROGRESS and _alive(f"{active[0].task_id}/explorer-0"):
-            seen.append(active[0].task_id)
-            os.kill(os.getpid(), signal.SIGINT)
-            return
-        time.sleep(0.1)
+SEND_WITHIN_S = 180  # the task and its explorers are up in seconds; past this the test fails instead of hanging
+
+
+def _interrupt_when_running(store, done: threading.Event, seen: list[str], problems: list[str]) -> None:
+    """Ctrl-C, as a terminal sends it, once a clustering task reports progress and its explorers run. Never
+    leaves the CLI running its million runs: an error here, or no running task in time, cancels the task
+    through the store (the way the UI does), and the test then fails on what went wrong."""
+    deadline = time.monotonic() + SEND_WITHIN_S
+    try:
+        while not done.is_set():
+            active = task_store.recent_tasks(store, 1, task_type="clustering", active_only=True)
+            if active and active[0].status == task_store.PROGRESS and _alive(f"{active[0].task_id}/explorer-0"):
+                seen.append(active[0].task_id)
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            if time.monotonic() > deadline:
+                problems.append(f"no running clustering task with explorers within {SEND_WITHIN_S} s")
+                break
+            time.sleep(0.1)
+    except Exception as exc:  # noqa: BLE001 - reported by the test, after the task is stopped
+        problems.append(f"{type(exc).__name__}: {exc}")
+    for task in task_store.recent_tasks(store, 5, task_type="clustering", active_only=True):
+        task_store.request_cancel(store, task.task_id)
 
 
 def test_ctrl_c_revokes_the_task_stops_the_explorers_and_exits_130(analysed_corpus, capsys):
     settings, store, _ = analysed_corpus
-    done, seen = threading.Event(), []
-    sender = threading.Thread(target=_interrupt_when_running, args=(store, done, seen), daemon=True)
+    done, seen, problems = threading.Event(), [], []
+    # A terminal's Ctrl-C reaches Python's own handler; a test run started in the background (nohup, a CI
+    # runner's job) inherits SIGINT ignored, which is not what a user at a terminal has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    sender = threading.Thread(target=_interrupt_when_running, args=(store, done, seen, problems), daemon=True)
     sender.start()
     try:
         rc = cli.main(["--data-dir", settings.data_dir, "--music-dir", settings.music_dir, "--models-dir",
@@ -63,6 +80,8 @@ def test_ctrl_c_revokes_the_task_stops_the_explorers_and_exits_130(analysed_corp
     finally:
         done.set()
         sender.join()
+        signal.signal(signal.SIGINT, previous)
+    assert problems == []
     err = capsys.readouterr().err
     assert rc == 130 and "Traceback" not in err
     task_id = err.split("clustering task ", 1)[1].split()[0]
