@@ -157,6 +157,10 @@ def measure_serve(settings, store, n: int, result: dict, ui: bool) -> None:
         while timed_get(url, "/api/similar_tracks", item_id=ids[0], n=10)[0] != 200:
             time.sleep(0.2)
         result["start_to_answer_s"] = time.perf_counter() - t0
+        # the replica computes the dashboard's snapshot in the background as it starts; a dashboard request
+        # now waits for it (what a user opening the page at start sees), and the latencies below are then
+        # measured in the steady state, not beside that one-off computation
+        result["dashboard_at_start_ms"] = timed_get(url, "/api/dashboard/summary")[1]
         pid = replica_pids("AudioMuseApi")[0]
         time.sleep(2.0)
         gc.collect()
