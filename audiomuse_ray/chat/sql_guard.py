@@ -136,7 +136,7 @@ def _guard(raw: object, dialect: str) -> GuardedQuery:
         timings["validate_s"] = time.perf_counter() - started
         timings["transpile_s"] = 0.0
         return GuardedQuery(postgres_sql, dialect, postgres_sql, timings)
-    postgres_sql = tree.sql(dialect="postgres", identify=True)  # shown to the model on a retry; not run here
+    postgres_sql = tree.sql(dialect="postgres", identify=True, comments=False)  # shown to the model on a retry; not run here
     timings["validate_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -345,13 +345,14 @@ def _force_limit(tree: exp.Expression) -> None:
 
 
 def _serialise_checked(tree: exp.Expression, read: str) -> str:
-    """The tree as text with every identifier quoted; that text parsed again must pass ``validate`` and
-    serialise to itself, so the bytes that run are the bytes that were checked."""
-    text = tree.sql(dialect=read, identify=True, copy=False)
+    """The tree as text with every identifier quoted and no comment (engines and sqlglot end and nest
+    comments differently, so none is carried into what runs); that text parsed again must pass ``validate``
+    and serialise to itself, so the bytes that run are the bytes that were checked."""
+    text = tree.sql(dialect=read, identify=True, comments=False, copy=False)
     for _ in range(2):  # sqlglot may respell once (IS NOT NULL -> NOT ... IS NULL); the next must be stable
         again = _parse_one(text, read)
         validate(again, read)
-        respelt = again.sql(dialect=read, identify=True, copy=False)
+        respelt = again.sql(dialect=read, identify=True, comments=False, copy=False)
         if respelt == text:
             return text
         text = respelt

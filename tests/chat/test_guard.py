@@ -55,6 +55,26 @@ def test_union_all_is_limited_as_a_whole():
     assert query.sql.endswith("LIMIT 25") and "UNION ALL" in query.sql
 
 
+COMMENTED = "SELECT item_id, title, author FROM score WHERE title = 'a' "
+
+
+@pytest.mark.parametrize("tail", [
+    "/* /* */ OR current_role = 'x' */",  # PostgreSQL nests block comments, SQLite does not
+    "-- x */ OR current_user = 'x'\n",  # a line comment turned into a block one
+    "-- x\r OR length(title) > 0",  # a carriage return ends a line comment
+    "/*+ SeqScan(score) */",
+    "/* */ /* ; DELETE FROM score */",
+])
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_no_comment_is_carried_into_what_runs(tail, dialect):
+    try:
+        query = guard_sql(COMMENTED + tail, dialect)
+    except UnsafeQuery:
+        return  # refused is as good
+    assert "/*" not in query.sql and "--" not in query.sql and "*/" not in query.sql
+    assert "current_" not in query.sql.lower() and "delete" not in query.sql.lower()
+
+
 def test_refusal_names_the_function_and_the_allowed_list():
     with pytest.raises(UnsafeQuery) as caught:
         guard_sql("SELECT item_id, title, author FROM score WHERE pg_sleep(1) IS NULL")
