@@ -39,8 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 OUT = REPO / "benchmarks" / "out"
 
-from benchmarks.scale_probe import (Load, clients_run, fill_store, pct, read_memory, replica_pids,  # noqa: E402
-                                    republish, timed_get)
+from benchmarks.scale_probe import (Load, clients_run, cpu_seconds_by_process, cpu_used_between, fill_store,  # noqa: E402,E501
+                                    pct, read_memory, replica_pids, republish, timed_get)
 
 SEEDS = 1000
 
@@ -167,7 +167,9 @@ def measure_serve(settings, store, n: int, result: dict, ui: bool) -> None:
         result["replica_memory"] = read_memory(pid)
         load = clients_run(url, ids, clients=1, requests=2000)
         result["similar_p50_ms"], result["similar_p99_ms"] = pct(load["ms"], 50), pct(load["ms"], 99)
+        before = cpu_seconds_by_process()
         load = clients_run(url, ids, clients=4, requests=4000)
+        result["similar_cpu_s_4"] = cpu_used_between(before, cpu_seconds_by_process())
         result["similar_rps_4"] = load["rps"]
         result["similar_errors"] = load["errors"]
         result["health_rps_4"] = clients_run(url, ids, clients=4, requests=4000, path="/api/health")["rps"]

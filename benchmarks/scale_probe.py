@@ -126,6 +126,42 @@ def replica_pids(fragment: str) -> list[int]:
     return sorted(pids)
 
 
+def cpu_seconds_by_process() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by every process, keyed by a short name from its command line;
+    two snapshots' difference says where a load's CPU went (replica, proxy, clients, the rest)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        out[_short_name(title, stat)] = out.get(_short_name(title, stat), 0.0) + seconds
+    return out
+
+
+def _short_name(title: str, stat: str) -> str:
+    if title.startswith("ray::"):
+        return title.split()[0].split(".")[0]  # ray::ServeReplica:audiomuse:AudioMuseApi, ray::ProxyActor
+    if "--clients" in title:
+        return "load clients"
+    if not title:
+        return "kernel " + stat[stat.index("(") + 1:stat.rindex(")")].split("/")[0]
+    words = [w.rsplit("/", 1)[-1] for w in title.split()[:2]]
+    return " ".join(words) if words[0].startswith("python") else words[0]
+
+
+def cpu_used_between(before: dict[str, float], after: dict[str, float], top: int = 8) -> dict[str, float]:
+    """The processes that used the most CPU seconds between two ``cpu_seconds_by_process`` snapshots."""
+    used = {k: after[k] - before.get(k, 0.0) for k in after}
+    return {k: round(v, 2) for k, v in sorted(used.items(), key=lambda kv: -kv[1])[:top] if v > 0.005}
+
+
 class ExplorerWatch:
     """The highest RSS any clustering explorer reached, sampled every half second."""
 

@@ -77,3 +77,16 @@ def test_a_provider_without_its_url_is_a_503_naming_the_setting(served):
         error = res.json()["error"]
         assert "AUDIOMUSE_SUBSONIC_URL" in error and "AUDIOMUSE_SUBSONIC_USER" in error
         assert error.startswith("AUDIOMUSE_PROVIDER=subsonic needs")
+
+
+def test_a_trailing_slash_too_many_or_too_few_is_redirected_once(served):
+    """Starlette's redirect of a path with a trailing slash too many, kept when the router's own is off
+    (Serve's metrics label walked every route twice for it on each request)."""
+    base, _store = served
+    res = requests.get(base + "/api/health/", allow_redirects=False, timeout=30)
+    assert res.status_code == 307 and res.headers["location"].endswith("/errors/api/health")
+    assert requests.get(base + "/api/health/", timeout=30).json()["status"] == "ok"
+    res = requests.get(base + "/api/nothing/", allow_redirects=False, timeout=30)
+    assert res.status_code == 404 and "is not a route" in res.json()["error"]
+    res = requests.get(base + "/api/docs/assets/missing.js", allow_redirects=False, timeout=30)
+    assert res.status_code == 404  # a static file's own miss is not redirected to ".../missing.js/"

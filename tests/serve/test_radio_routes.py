@@ -139,7 +139,7 @@ def test_schedule_rows_and_runs(radio_client):
 
 def test_the_dashboard_is_served_from_its_snapshot(radio_client):
     from audiomuse_ray.serve.routes.dashboard import dashboard_cache
-    from audiomuse_ray.serve.services import services
+    from audiomuse_ray.serve.services import current_services
     from audiomuse_ray.store import tracks
 
     client, store, _server = radio_client
@@ -152,7 +152,7 @@ def test_the_dashboard_is_served_from_its_snapshot(radio_client):
     assert isinstance(first["workers"], list)  # the Ray nodes when this process is joined to Ray, else none
     assert sum(h["count"] for h in first["histograms"]["tempo"]) == 60
 
-    cache = dashboard_cache(services())
+    cache = dashboard_cache(current_services())
     computed = cache.refreshes
     rng = np.random.default_rng(5)
     tracks.save_album(store, [tracks.TrackRow(item_id="new", title="New", author="Someone", album="Fresh",
