@@ -111,7 +111,7 @@ def readme_run(corpus, tmp_path_factory):
         yield proc.returncode, proc.stdout + proc.stderr, {**env, "RAY_AUTH_MODE": "token",
                                                          "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{dashboard}"}, settings
     finally:
-        left = stop_ray(temp_dir)
+        left = stop_ray(temp_dir, grace_s=5.0)  # what outlives SIGTERM for 5 s is killed (it waited 20)
         shutil.rmtree(temp_dir, ignore_errors=True)
         shutil.rmtree(temp_dir + "w", ignore_errors=True)
         if address_before is None:  # `ray start` points `ray.init("auto")` on this machine at its head
@@ -152,7 +152,7 @@ def test_a_client_without_the_token_is_turned_away(readme_run):
     assert res.returncode != 0
 
 
-@pytest.mark.parametrize("entrypoint,extra,message", [
+FAILING = [
     ("python jobs/analyze.py", {"AUDIOMUSE_HTTP_RETRIES": "many"},
      "error: http_retries='many' (AUDIOMUSE_HTTP_RETRIES) is not a valid integer."),
     ("python jobs/analyze.py", {"AUDIOMUSE_MUSIC_DIR": "/nonexistent/music"},
@@ -160,14 +160,35 @@ def test_a_client_without_the_token_is_turned_away(readme_run):
     ("python jobs/cluster.py --runs 5 --max-songs x", {}, "argument --max-songs: invalid int value: 'x'"),
     ("python jobs/build_index.py --data-dir {empty}", {},
      "error: Nothing is analysed yet, so there is no index to build: run jobs/analyze.py first."),
-])
-def test_a_failing_job_ends_failed_with_its_message(readme_run, tmp_path, entrypoint, extra, message):
+]
+
+
+@pytest.fixture(scope="module")
+def failing_jobs(readme_run, tmp_path_factory) -> list[str]:
+    """Each of FAILING submitted as a user would, all at once (each waits seconds for its job's driver to
+    start and fail; one after the other took 40 s); the output of each ``ray job submit``."""
     code, _output, env, settings = readme_run
     assert code == 0
-    runtime_env = json.dumps({"env_vars": {**settings, **extra}})
-    res = subprocess.run(["ray", "job", "submit", "--working-dir", ".", "--runtime-env-json", runtime_env, "--",
-                          *entrypoint.format(empty=tmp_path / "empty").split()],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    output = res.stdout + res.stderr
+    empty = tmp_path_factory.mktemp("empty")
+    procs = []
+    for entrypoint, extra, _message in FAILING:
+        runtime_env = json.dumps({"env_vars": {**settings, **extra}})
+        procs.append(subprocess.Popen(
+            ["ray", "job", "submit", "--working-dir", ".", "--runtime-env-json", runtime_env, "--",
+             *entrypoint.format(empty=empty / "data").split()],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = []
+    for proc in procs:
+        try:
+            outputs.append(proc.communicate(timeout=300)[0])
+        finally:
+            proc.kill()
+    return outputs
+
+
+@pytest.mark.parametrize("case", range(len(FAILING)), ids=[f"{e.split()[1]}:{m[:40]}" for e, _x, m in FAILING])
+def test_a_failing_job_ends_failed_with_its_message(failing_jobs, case):
+    output = failing_jobs[case]
+    message = FAILING[case][2]
     assert re.search(r"Job '[^']+' failed", output), output[-3000:]
     assert message in output and "Traceback" not in output
