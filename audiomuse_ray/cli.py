@@ -49,6 +49,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
+def _interrupted_close(record: logging.LogRecord) -> bool:
+    """Drop SQLAlchemy's "Exception closing connection" traceback when the exception is the Ctrl-C (or
+    SIGTERM) that the command handles as a cancel: it lands wherever the driver happens to be, sometimes in
+    a connection pool's close, and the user then saw a traceback for a normal cancel."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(exc, KeyboardInterrupt) and record.name.startswith("sqlalchemy.pool"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``audiomuse-ray`` program. Run as a program (no ``argv``), SIGTERM (``docker stop``, Kubernetes)
     acts as Ctrl-C: a job is cancelled and recorded as such, ``serve`` stops its applications."""
@@ -58,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_interrupted_close)
     if not args.command:
         parser.print_help()
         return 2

@@ -106,3 +106,28 @@ def test_the_ray_job_takes_the_same_flags(no_env, tmp_path):
     s = parse_settings(["--recent", "5", "--workers", "2", "--data-dir", str(tmp_path), "--http-retries", "4"])
     assert (s.num_recent_albums, s.workers, s.http_retries, s.data_dir) == (5, 2, 4, str(tmp_path))
     assert job_main(["--workers", "many"]) == 2
+
+
+def test_a_cancel_landing_in_a_connection_close_prints_no_traceback():
+    """Ctrl-C or SIGTERM can land while SQLAlchemy closes a connection; it then logs the KeyboardInterrupt
+    with a traceback although the command handles it as a cancel. That record is dropped, nothing else."""
+    import logging
+    import sys
+
+    from audiomuse_ray.cli import _interrupted_close
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        interrupted = sys.exc_info()
+    try:
+        raise OSError("disk full")
+    except OSError:
+        failed = sys.exc_info()
+
+    def record(name, exc_info):
+        return logging.LogRecord(name, logging.ERROR, __file__, 1, "Exception closing connection", (), exc_info)
+
+    assert not _interrupted_close(record("sqlalchemy.pool.impl.NullPool", interrupted))
+    assert _interrupted_close(record("sqlalchemy.pool.impl.NullPool", failed))
+    assert _interrupted_close(record("audiomuse_ray.analysis.run", interrupted))
