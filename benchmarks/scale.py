@@ -296,9 +296,9 @@ def run(db: str, n: int, args) -> dict:
 
 
 def settle_writeback(limit_mb: float = 64.0, timeout_s: float = 300.0) -> dict:
-    """Flush the pages the fill and the build left dirty (GBs for SQLite at 1M) before timing the replica:
-    the kernel writing them back meanwhile took CPU from it, so SQLite runs measured slower than PostgreSQL
-    ones for a reason that is not the product's."""
+    """Flush the pages the fill and the build left dirty before timing the replica, so that the kernel's
+    write-back cannot take CPU from it; what was dirty is recorded (at 1M on SQLite: nothing, so this was
+    not why SQLite runs measured slower than PostgreSQL ones)."""
     def dirty_mb() -> float:
         fields = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
         return sum(int(fields[k].split()[0]) for k in ("Dirty", "Writeback")) / 1024

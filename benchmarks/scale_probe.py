@@ -111,19 +111,22 @@ def read_memory(pid: int) -> dict:
     return out
 
 
-def replica_pids(fragment: str) -> list[int]:
-    """Process ids of the Ray workers whose process title (``ray::ServeReplica:...``, ``ray::Explorer.explore``)
-    contains ``fragment``: read from /proc, since Ray's state API needs its dashboard."""
-    pids = []
+def _processes():
+    """(pid, command line, /proc stat line) of every process still there when read."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            if title.startswith("ray::") and fragment in title:
-                pids.append(int(entry.name))
-    return sorted(pids)
+            yield int(entry.name), title, stat
+
+
+def replica_pids(fragment: str) -> list[int]:
+    """Process ids of the Ray workers whose process title (``ray::ServeReplica:...``, ``ray::Explorer.explore``)
+    contains ``fragment``: read from /proc, since Ray's state API needs its dashboard."""
+    return sorted(pid for pid, title, _stat in _processes() if title.startswith("ray::") and fragment in title)
 
 
 def cpu_seconds_by_process() -> dict[str, float]:
@@ -131,17 +134,10 @@ def cpu_seconds_by_process() -> dict[str, float]:
     two snapshots' difference says where a load's CPU went (replica, proxy, clients, the rest)."""
     tick = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
+    for _pid, title, stat in _processes():
         fields = stat[stat.rindex(")") + 2:].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick
-        out[_short_name(title, stat)] = out.get(_short_name(title, stat), 0.0) + seconds
+        name = _short_name(title, stat)
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
 
 

@@ -32,6 +32,12 @@ def count(description: str, lo: int, hi: int | None = None) -> Any:
                  json_schema_extra=bounds)
 
 
+def count_field(description: str, lo: int, hi: int, default: int) -> Any:
+    """``count`` for a field of a query model."""
+    return Field(default, description=f"{description} (clamped to {lo}..{hi})",
+                 json_schema_extra={"minimum": lo, "maximum": hi})
+
+
 def validation_message(errors: list[dict]) -> str:
     """The first problem of a request FastAPI could not read, as the sentence AudioMuse-AI's clients expect."""
     if not errors:

@@ -15,7 +15,7 @@ from audiomuse_ray.api.preview import preview as make_preview
 from audiomuse_ray.errors import BadRequest
 from audiomuse_ray.providers.base import UserCredentials
 from audiomuse_ray.schedule import radios_api
-from audiomuse_ray.serve.params import LooseBool, LooseFloat, LooseInt, Text, count
+from audiomuse_ray.serve.params import LooseBool, LooseFloat, LooseInt, Text, count, count_field
 from audiomuse_ray.serve.schemas import (AlchemyBody, AlchemyReply, ErrorReply, FingerprintBody, FingerprintSong,
                                          MapReply, MaxDistance, PathReply, SimilarSong, Song, TrackDetail)
 from audiomuse_ray.serve.services import Services, services
@@ -45,8 +45,7 @@ class SimilarQuery(BaseModel):
     item_id: Text = Field(None, description="The media server's id of the track.")
     title: Text = Field(None, description="Seed by title (with artist), as the Jellyfin plugin sends.")
     artist: Text = Field(None, description="Seed by artist (with title).")
-    n: LooseInt = Field(10, description="How many songs (clamped to 1..1000)",
-                        json_schema_extra={"minimum": 1, "maximum": 1000})
+    n: LooseInt = count_field("How many songs", 1, 1000, 10)
     eliminate_duplicates: LooseBool = Field(True, description="At most one version of a song.")
     mood_similarity: LooseBool = Field(False, description="Also keep the seed's mood.")
     radius_similarity: LooseBool = Field(True, description="Walk outwards so songs differ among themselves too.")
