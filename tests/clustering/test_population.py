@@ -49,13 +49,18 @@ def test_one_and_two_explorers_reach_the_same_quality(corpus_data):
 
 
 def test_cancel_stops_the_explorers_quickly(corpus_data):
-    flag = threading.Event()
-    threading.Timer(3.0, flag.set).start()
-    t0 = time.monotonic()
+    """Cancelled once some runs are done (a fixed timer raced the explorers' start on a loaded machine),
+    the search stops within seconds and keeps the best it had."""
+    cancelled_at: list[float] = []
+
+    def on_progress(status) -> None:
+        if status.runs_done > 0 and not cancelled_at:
+            cancelled_at.append(time.monotonic())
+
     best, status, _ = search(corpus_data, SearchConfig(runs=100_000, ranges={"num_clusters": (3, 10)}, min_songs_per_genre=10),
-                             explorers=2, seed=1, cancelled=flag.is_set)
-    assert status.cancelled and status.runs_done < 100_000 and best is not None
-    assert time.monotonic() - t0 < 3.0 + 5.0
+                             explorers=2, seed=1, on_progress=on_progress, cancelled=lambda: bool(cancelled_at))
+    assert status.cancelled and 0 < status.runs_done < 100_000 and best is not None
+    assert time.monotonic() - cancelled_at[0] < 5.0
 
 
 def test_a_dead_explorer_is_replaced_and_its_batch_rerun(corpus_data):
