@@ -18,6 +18,7 @@ from starlette.routing import Match
 from audiomuse_ray.api import access, unsupported
 from audiomuse_ray.errors import AudioMuseError, http_status
 from audiomuse_ray.serve.params import validation_message
+from audiomuse_ray.serve.route_names import ServeRouteName
 from audiomuse_ray.serve.routes import ROUTERS
 
 DESCRIPTION = """Self-hosted music intelligence on Ray: similar songs, song paths, alchemy, clustering into
@@ -131,7 +132,17 @@ def create_api(routers=ROUTERS) -> FastAPI:
     api.add_exception_handler(Exception, _unexpected_error)
     api.add_middleware(BearerGuard)
     api.openapi = lambda: _document(api)
+    api.router.routes.insert(0, ServeRouteName(_full_paths(api.routes), FULL_PATH_PREFIXES, OPENAPI_URL))
     return api
+
+
+def _full_paths(routes) -> list[str]:
+    """The declared path of every route, also inside included routers."""
+    out = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        out.extend(_full_paths(nested.routes) if nested is not None else [getattr(route, "path", "")])
+    return out
 
 
 OPENAPI_URL, DOCS_URL, DOCS_ASSETS = "/api/openapi.json", "/api/docs", "/api/docs/assets"

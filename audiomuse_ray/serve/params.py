@@ -9,10 +9,13 @@ counts as AudioMuse-AI does rather than refusing them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
-from pydantic import BeforeValidator, Field
+from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+
+Q = TypeVar("Q", bound=BaseModel)
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -36,6 +39,29 @@ def count_field(description: str, lo: int, hi: int, default: int) -> Any:
     """``count`` for a field of a query model."""
     return Field(default, description=f"{description} (clamped to {lo}..{hi})",
                  json_schema_extra={"minimum": lo, "maximum": hi})
+
+
+def read_query(model: type[Q], request: Request) -> Q:
+    """``model`` from the request's query, for a hot route that declares no parameters: FastAPI's own
+    dependency solving cost ``/api/similar_tracks`` about 0.2 ms of its ~1 ms in process. A value that
+    does not read is the same 400 (``RequestValidationError``, ``loc`` under "query")."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """The OpenAPI query parameters of ``model``'s fields, as FastAPI writes them for ``Query()`` models:
+    for ``openapi_extra`` of a route that reads its query with ``read_query``."""
+    schema = model.model_json_schema()
+    out = []
+    for name, field in schema["properties"].items():
+        param = {"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": field}
+        if "description" in field:
+            param["description"] = field["description"]
+        out.append(param)
+    return out
 
 
 def validation_message(errors: list[dict]) -> str:

@@ -15,10 +15,11 @@ from audiomuse_ray.api.preview import preview as make_preview
 from audiomuse_ray.errors import BadRequest
 from audiomuse_ray.providers.base import UserCredentials
 from audiomuse_ray.schedule import radios_api
-from audiomuse_ray.serve.params import LooseBool, LooseFloat, LooseInt, Text, count, count_field
+from audiomuse_ray.serve.params import (LooseBool, LooseFloat, LooseInt, Text, count, count_field, query_parameters,
+                                        read_query)
 from audiomuse_ray.serve.schemas import (AlchemyBody, AlchemyReply, ErrorReply, FingerprintBody, FingerprintSong,
                                          MapReply, MaxDistance, PathReply, SimilarSong, Song, TrackDetail)
-from audiomuse_ray.serve.services import Services, services
+from audiomuse_ray.serve.services import Services, current_services, services
 
 router = APIRouter(tags=["similarity"])
 Svc = Annotated[Services, Depends(services)]
@@ -39,8 +40,8 @@ def search_tracks(svc: Svc,
 
 
 class SimilarQuery(BaseModel):
-    """The query of ``/api/similar_tracks``, read as one model: FastAPI then validates it in one pass instead
-    of re-inspecting seven separate parameters on every request (a tenth of this hot route's time)."""
+    """The query of ``/api/similar_tracks``. The route reads it itself (``read_query``) and documents it
+    from this model (``query_parameters``): the hot route skips FastAPI's per-request parameter solving."""
 
     item_id: Text = Field(None, description="The media server's id of the track.")
     title: Text = Field(None, description="Seed by title (with artist), as the Jellyfin plugin sends.")
@@ -52,12 +53,14 @@ class SimilarQuery(BaseModel):
 
 
 @router.get("/api/similar_tracks", responses={200: {"model": list[SimilarSong]}, **ERRORS},
-            summary="The songs that sound most like a seed")
-async def similar_tracks(svc: Svc, q: Annotated[SimilarQuery, Query()]) -> JSONResponse:
+            summary="The songs that sound most like a seed",
+            openapi_extra={"parameters": query_parameters(SimilarQuery)})
+async def similar_tracks(request: Request) -> JSONResponse:
     # a ready JSONResponse skips FastAPI's response-model pass over plain dicts (the hot route)
+    q = read_query(SimilarQuery, request)
     ref = sim.SongRef(q.item_id or "", q.title or "", q.artist or "")
-    return JSONResponse(sim.similar(svc.holder.current(), ref, q.n, q.eliminate_duplicates, q.mood_similarity,
-                                    q.radius_similarity))
+    return JSONResponse(sim.similar(current_services().holder.current(), ref, q.n, q.eliminate_duplicates,
+                                    q.mood_similarity, q.radius_similarity))
 
 
 @router.get("/api/track", response_model=None,
