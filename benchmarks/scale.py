@@ -39,8 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 OUT = REPO / "benchmarks" / "out"
 
-from benchmarks.scale_probe import (Load, clients_run, cpu_seconds_by_process, cpu_used_between, fill_store,  # noqa: E402,E501
-                                    pct, read_memory, replica_pids, republish, timed_get)
+from benchmarks.scale_probe import (Load, clients_run, cpu_seconds_by_process, cpu_used_between,  # noqa: E402
+                                    fill_store, machine_speed_ms, pct, read_memory, replica_pids, republish,
+                                    timed_get)
 
 SEEDS = 1000
 
@@ -282,6 +283,7 @@ def run(db: str, n: int, args) -> dict:
             measure_index(store, result, "storage" not in args.skip and (n <= 100_000 or args.other_storage))
             print(f"[{db} {n:,}] built in {result['build_s']:.0f} s, recall@10 {result['recall10']:.3f}", flush=True)
             result["writeback_before_serve"] = settle_writeback()
+            result["machine_speed_ms"] = machine_speed_ms()
             measure_serve(settings, store, n, result, "ui" not in args.skip)
             print(f"[{db} {n:,}] served: {json.dumps({k: v for k, v in result.items() if 'similar' in k})}", flush=True)
             if "clustering" not in args.skip:

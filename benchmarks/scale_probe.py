@@ -111,6 +111,25 @@ def read_memory(pid: int) -> dict:
     return out
 
 
+def machine_speed_ms(rounds: int = 5) -> float:
+    """Best of ``rounds`` timings of a fixed, single-threaded mix of Python and small numpy work (ms), the
+    kind a request does: this machine's speed moves by a quarter or more between sessions (shared cores),
+    so runs on different days are compared through it."""
+    rng = np.random.default_rng(0)
+    small = rng.standard_normal((50, 200)).astype(np.float32)
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i % 7
+        for _ in range(2000):
+            gram = small @ small.T
+            total += int(np.argmin(gram[0]))
+        best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
 def _processes():
     """(pid, command line, /proc stat line) of every process still there when read."""
     for entry in Path("/proc").iterdir():

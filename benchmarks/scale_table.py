@@ -71,6 +71,7 @@ ROWS = [  # (label, target at 1M, cell)
      lambda r: f"{r.get('clustering_sample_size') or 'all'}/{_f(r.get('explorer_peak_rss_mb'), '{:.0f}')}"),
     ("  library read / whole library assigned (s)", "",
      lambda r: f"{_f(r.get('clustering_load_s'), '{:.0f}')}/{_f(r.get('clustering_assign_s'), '{:.1f}')}"),
+    ("machine speed probe (ms, lower is faster)", "", lambda r: _f(r.get("machine_speed_ms"), "{:.0f}")),
     ("load average (1 min) before / after", "", lambda r: f"{_f((r.get('load_before') or [None])[0])}/"
                                                          f"{_f((r.get('load_after') or [None])[0])}"),
 ]
