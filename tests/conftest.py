@@ -48,6 +48,20 @@ def build_corpus(name: str, *args: str) -> Path:
     return out
 
 
+def pytest_collection_finish(session) -> None:
+    """The Docker image tests' build starts now, beside the first tests, rather than midway (tests/docker)."""
+    from tests.docker import image_build
+
+    if image_build.wanted(item.path for item in session.items):
+        image_build.start()
+
+
+def pytest_sessionfinish(session) -> None:
+    from tests.docker import image_build
+
+    image_build.stop()
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """72 real tracks (30 s clips) in 7 tagged album folders under ``library/``, odd files in ``broken/``."""

@@ -168,10 +168,12 @@ def _radius_walk(lib: Library, c: _Candidates, picks: list[int], o: SimilarOptio
                 artists = artist_of[lo:hi]
                 ok &= counts[artists] < o.max_songs_per_artist
                 ok &= np.array([b in artist_buckets[a] or len(artist_buckets[a]) < 2 for a in artists.tolist()], bool)
-            while len(playlist) < o.n and ok.any():
+            while len(playlist) < o.n:
                 scores = WEIGHT_LAST * c.gap[playlist[-1], position[lo:hi]] + weighted_seed[lo:hi]
                 scores[~ok] = np.inf
                 j = int(np.argmin(scores))
+                if not ok[j]:  # nothing left in this bucket (every score is inf): cheaper than ok.any() first
+                    break
                 a = int(artist_of[lo + j])
                 used[lo + j] = True
                 ok[j] = False

@@ -26,10 +26,10 @@ import requests
 import yaml
 
 from tests.conftest import REPO, free_port
+from tests.docker import image_build
+from tests.docker.image_build import ARTIFACTS, TAG
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-TAG = "audiomuse-ray:test"
-ARTIFACTS = REPO / "test-artifacts" / "docker"
 
 
 def _docker(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
@@ -43,13 +43,9 @@ def _docker(*args: str, timeout: float = 300, check: bool = True) -> subprocess.
 def image() -> str:
     if os.environ.get("AUDIOMUSE_TEST_DOCKER") != "1":
         pytest.skip("no Docker engine (test.sh sets AUDIOMUSE_TEST_DOCKER=1 when one runs)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "build.log"
-    with log.open("w") as out:
-        proc = subprocess.run([str(REPO / "scripts" / "docker-test-image.sh"), TAG], stdout=out,
-                              stderr=subprocess.STDOUT, timeout=3600)
-    text = log.read_text(errors="replace")
-    assert proc.returncode == 0, f"image build failed (see {log}):\n{text[-4000:]}"
+    rc = image_build.finish(timeout_s=3600)  # started with the session (tests/conftest.py), else now
+    text = image_build.LOG.read_text(errors="replace")
+    assert rc == 0, f"image build failed (see {image_build.LOG}):\n{text[-4000:]}"
     print(text.strip().splitlines()[-1])  # built … in N s, M MB
     return TAG
 
