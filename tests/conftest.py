@@ -52,7 +52,7 @@ def pytest_collection_finish(session) -> None:
     """The Docker image tests' build starts now, beside the first tests, rather than midway (tests/docker)."""
     from tests.docker import image_build
 
-    if image_build.wanted(item.path for item in session.items):
+    if image_build.wanted(session.items):
         image_build.start()
 
 

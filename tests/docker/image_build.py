@@ -20,10 +20,10 @@ LOG = ARTIFACTS / "build.log"
 _running: dict[str, subprocess.Popen] = {}
 
 
-def wanted(paths) -> bool:
-    """Whether any selected test lives in tests/docker and a Docker engine is there (test.sh says so)."""
-    here = Path(__file__).resolve().parent
-    return os.environ.get("AUDIOMUSE_TEST_DOCKER") == "1" and any(Path(p).resolve().parent == here for p in paths)
+def wanted(items) -> bool:
+    """Whether a selected test uses the ``image`` fixture and a Docker engine is there (test.sh says so)."""
+    return os.environ.get("AUDIOMUSE_TEST_DOCKER") == "1" and any(
+        "image" in getattr(item, "fixturenames", ()) for item in items)
 
 
 def start() -> None:
