@@ -163,22 +163,24 @@ def _radius_walk(lib: Library, c: _Candidates, picks: list[int], o: SimilarOptio
     while len(playlist) < o.n and b < n_buckets:
         while b < min(window, n_buckets) and len(playlist) < o.n:
             lo, hi = b * BUCKET, min(len(ordered), (b + 1) * BUCKET)
+            artists = artist_of[lo:hi]
             ok = ~used[lo:hi]
             if check_artists:
-                artists = artist_of[lo:hi]
                 ok &= counts[artists] < o.max_songs_per_artist
                 ok &= np.array([b in artist_buckets[a] or len(artist_buckets[a]) < 2 for a in artists.tolist()], bool)
+            # the score of every song of the bucket after any last pick, in one product; then each pick is
+            # one row plus the penalty of what is ruled out (inf), and an argmin
+            after = WEIGHT_LAST * c.gap[:, position[lo:hi]] + weighted_seed[lo:hi]
+            penalty = np.where(ok, 0.0, np.inf)
             while len(playlist) < o.n:
-                scores = WEIGHT_LAST * c.gap[playlist[-1], position[lo:hi]] + weighted_seed[lo:hi]
-                scores[~ok] = np.inf
-                j = int(np.argmin(scores))
-                if not ok[j]:  # nothing left in this bucket (every score is inf): cheaper than ok.any() first
+                j = int((after[playlist[-1]] + penalty).argmin())
+                if penalty[j]:  # nothing left in this bucket: every score is inf
                     break
-                a = int(artist_of[lo + j])
+                a = int(artists[j])
                 used[lo + j] = True
-                ok[j] = False
+                penalty[j] = np.inf
                 if check_artists:  # one song per artist per bucket
-                    ok &= artist_of[lo:hi] != a
+                    penalty[artists == a] = np.inf
                 counts[a] += 1
                 artist_buckets[a].add(b)
                 playlist.append(ordered[lo + j])
