@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from pathlib import Path
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 TAG = "audiomuse-ray:test"
 ARTIFACTS = REPO / "test-artifacts" / "docker"
 LOG = ARTIFACTS / "build.log"
