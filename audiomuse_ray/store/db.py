@@ -87,7 +87,7 @@ def _make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API types
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cur, path)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -100,6 +100,16 @@ def _make_engine(url: str) -> Engine:
     raise StoreError(
         f"Unsupported database URL {redact_url(url)}: use sqlite:///path/to/file.db or postgresql://user@host/db."
     )
+
+
+def _use_wal(cur: Any, path: str) -> None:
+    """Put a SQLite file in WAL mode (it stays so). A file still in rollback-journal mode (new, or written by
+    release 0.1.0) is switched under a lock file: two connections switching it at once can fail with
+    "database is locked" without waiting, as several Ray workers opening a library together would."""
+    if not path or path == ":memory:" or cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return  # an in-memory database has no WAL; a WAL file needs no switch
+    with migrate.file_lock(f"{path}.wal-lock"):
+        cur.execute("PRAGMA journal_mode=WAL")
 
 
 def schema_version(store: Store) -> str | None:

@@ -127,7 +127,14 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not path or path == ":memory:":
         yield
         return
-    with open(f"{path}.migrate-lock", "a+") as f:
+    with file_lock(f"{path}.migrate-lock"):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: str) -> Iterator[None]:
+    """An exclusive lock between processes (and threads) on ``lock_path``, created when absent."""
+    with open(lock_path, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

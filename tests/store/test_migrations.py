@@ -181,3 +181,27 @@ def test_db_upgrade_command(tmp_path, capsys):
     assert main(["--database-url", f"sqlite:///{db}", "db", "upgrade"]) == 0
     out = capsys.readouterr().out
     assert f"{migrate.BASELINE} -> {migrate.head_revision()}" in out
+
+
+def test_workers_opening_a_rollback_journal_library_at_once_never_fail_as_locked(tmp_path):
+    """Several workers opening a release 0.1.0 library (rollback journal) together: none fails as locked."""
+    errors: list[BaseException] = []
+
+    def opener(db: Path) -> None:
+        try:
+            open_store(f"sqlite:///{db}").dispose()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    for round_ in range(60):  # the race needs two switches to meet: one round in ~30 shows it
+        db = tmp_path / f"library-{round_}.db"
+        shutil.copy(RELEASE_DB, db)
+        threads = [threading.Thread(target=opener, args=(db,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        conn = sqlite3.connect(db)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+    assert errors == []
