@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,53 +17,45 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "audiomuse-ray"))
 
 
-def _corpus_script() -> Path | None:
-    for candidate in (REPO / "shared" / "corpus" / "make_corpus.sh", REPO.parent / "shared" / "corpus" / "make_corpus.sh"):
-        if candidate.exists():
-            return candidate
-    return None
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Modules that need no corpus and no image run first, then those that need the corpus, the image tests
+    last: the two builds started at collection run beside the first tests instead of holding one up."""
+    def need(item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return 2 if "image" in names else 1 if "corpus" in names else 0
 
-
-def build_corpus(name: str, *args: str) -> Path:
-    """Build (once, cached across sessions) the corpus ``make_corpus.sh`` makes; skip when impossible."""
-    out = CACHE / name
-    if (out / "manifest.tsv").exists() and (out / "broken").is_dir():
-        return out
-    script = _corpus_script()
-    if script is None:
-        pytest.skip("shared/corpus/make_corpus.sh not found beside the repository: no corpus to test on")
-    if os.geteuid() != 0 and not shutil.which("ffmpeg"):
-        pytest.skip("the corpus needs root (apt-get) or ffmpeg and the game-music packages installed")
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["bash", str(script), str(tmp), *args], capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        pytest.fail(f"make_corpus.sh failed:\n{proc.stderr[-2000:]}")
-    # the manifest holds paths relative to the output folder, so the folder can be renamed
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return out
+    rank: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        rank[module] = max(rank.get(module, 0), need(item))
+    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])  # stable: each module's order stays
 
 
 def pytest_collection_finish(session) -> None:
-    """The Docker image tests' build starts now, beside the first tests, rather than midway (tests/docker)."""
+    """The corpus's first build and the Docker image's build start now, beside the first tests."""
+    from tests import corpus_build
     from tests.docker import image_build
 
+    if corpus_build.wanted(session.items):
+        corpus_build.start()
     if image_build.wanted(session.items):
         image_build.start()
 
 
 def pytest_sessionfinish(session) -> None:
+    from tests import corpus_build
     from tests.docker import image_build
 
+    corpus_build.stop()
     image_build.stop()
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """72 real tracks (30 s clips) in 7 tagged album folders under ``library/``, odd files in ``broken/``."""
-    return build_corpus("corpus-clip30", "--clip", "30")
+    from tests import corpus_build
+
+    return corpus_build.finish()
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,15 @@ def music(corpus, tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def three_albums(corpus, tmp_path_factory) -> Path:
+    """Three albums (25 tracks) for a kill after the first: the run after it analyses the other two."""
+    folder = tmp_path_factory.mktemp("three-albums")
+    for album in ("Nexuiz/Arena Tracks", "Nexuiz/Arena Tracks II", "Singularity Ensemble/Endgame Singularity I"):
+        shutil.copytree(corpus / "library" / album, folder / album)
+    return folder
+
+
 def tracks_in(settings: Settings) -> int:
     return sum(1 for f in Path(settings.music_dir).rglob("*") if f.is_file())
 
@@ -79,8 +88,8 @@ def finish_fresh_run(settings: Settings, store, albums_finished_before: list[str
     return summary
 
 
-def test_a_sigkilled_cli_driver_is_failed_and_a_new_run_skips_its_albums(ray_cluster, music, tmp_path):
-    settings = fresh_settings(music, tmp_path)
+def test_a_sigkilled_cli_driver_is_failed_and_a_new_run_skips_its_albums(ray_cluster, three_albums, tmp_path):
+    settings = fresh_settings(three_albums, tmp_path)
     store = open_store(settings.database_url)
     env = {**os.environ, "AUDIOMUSE_TASK_STALE_S": str(STALE_S), "RAY_ADDRESS": ""}
     cli = [str(Path(sys.executable).parent / "audiomuse-ray"), "--data-dir", settings.data_dir, "--music-dir",

@@ -4,8 +4,10 @@ corpus' fingerprints. A hub on loopback HTTP is ``hub_server.HubServer`` (the se
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,11 +68,11 @@ def transcoded_library(corpus: Path) -> TranscodedLibrary:
     shutil.rmtree(out, ignore_errors=True)
     library = corpus / "library"
     sources = sorted(p for p in library.rglob("*") if p.suffix in TRANSCODES)
-    copies, decoys = {}, {}
+    copies, decoys, jobs = {}, {}, []
     for i, src in enumerate(sources):
         ext = TRANSCODES[src.suffix][0]
         rel = f"B-{i // 12:02d}/track-{i:03d}.{ext}"
-        _encode(src, out / "music" / rel, src)
+        jobs.append((src, out / "music" / rel, src))
         copies[rel] = str(src.relative_to(library))
     # decoys: the tags of track k, the audio of a track from far away in the list (another album)
     for d in range(N_DECOYS):
@@ -78,8 +80,10 @@ def transcoded_library(corpus: Path) -> TranscodedLibrary:
         tags_of, audio_of = sources[k], sources[(k + len(sources) // 2) % len(sources)]
         ext = TRANSCODES[audio_of.suffix][0]
         rel = f"decoys/decoy-{d}.{ext}"
-        _encode(audio_of, out / "music" / rel, tags_of)
+        jobs.append((audio_of, out / "music" / rel, tags_of))
         decoys[rel] = (str(tags_of.relative_to(library)), str(audio_of.relative_to(library)))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # one ffmpeg a core
+        list(pool.map(lambda job: _encode(*job), jobs))
     stamp.write_text(json.dumps({"copies": copies, "decoys": decoys}))
     return TranscodedLibrary(out / "music", copies, decoys)
 

@@ -46,7 +46,7 @@ def image() -> str:
     rc = image_build.finish(timeout_s=3600)  # started with the session (tests/conftest.py), else now
     text = image_build.LOG.read_text(errors="replace")
     assert rc == 0, f"image build failed (see {image_build.LOG}):\n{text[-4000:]}"
-    print(text.strip().splitlines()[-1])  # built … in N s, M MB
+    print(next(line for line in reversed(text.splitlines()) if "docker-test-image: built" in line))  # … in N s, M MB
     return TAG
 
 
@@ -215,15 +215,13 @@ def test_the_compose_stack_analyses_on_the_worker_node_and_serves_the_result(ima
     cli = _compose_cli()
     if cli is None:
         pytest.skip("neither `docker compose` nor docker-compose is installed")
-    base = os.environ.get("AUDIOMUSE_DOCKER_BASE", "audiomuse-ray-base:bookworm-debootstrap")
-    proc = subprocess.run(["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
-                           "-t", "audiomuse-test-postgres", "-f", str(Path(__file__).with_name("postgres.Dockerfile")),
-                           str(tmp_path)], capture_output=True, text=True, timeout=900,
+    # built with the image at the session's start: here a cache hit, unless this test runs alone
+    proc = subprocess.run(image_build.postgres_build(tmp_path), capture_output=True, text=True, timeout=900,
                           env=dict(os.environ, DOCKER_BUILDKIT="0"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     override = tmp_path / "override.yaml"
     override.write_text(yaml.safe_dump({"services": {
-        "postgres": {"image": "audiomuse-test-postgres",
+        "postgres": {"image": image_build.POSTGRES_TAG,
                      "healthcheck": {"test": ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U audiomuse -d audiomuse"]}},
         "ray-head": {"image": image}, "ray-worker": {"image": image}}}))
     port = free_port()
