@@ -71,6 +71,7 @@ def measure_index(store, result: dict, other: bool) -> None:
     result["recall10"] = recall(np.stack([lib.neighbours(q, 10)[0] for q in queries]), exact)
     result["recall10_index"] = recall(lib.index.index.query(queries, k=10)[0], exact)
     result["similar_in_process_ms"] = similar_in_process_ms(lib, seeds[:300])
+    result["query_ef_sweep"] = query_ef_sweep(lib, queries, exact, seeds[:300])
     if other:
         storage = FLOAT32 if lib.compact else E4M3
         t0 = time.perf_counter()
@@ -86,6 +87,29 @@ def measure_index(store, result: dict, other: bool) -> None:
     result["vectors_bytes"] = indexes_part_size(store, "vectors")
     del rebuilt, lib, matrix
     gc.collect()
+
+
+def query_ef_sweep(lib, queries, exact, seeds, efs=(32, 48, 64, 96)) -> dict:
+    """For each query-time beam width (the floor ``IndexParams.query_ef`` sets): recall@10 as served and the
+    median ms of similar_tracks' index query, measured in turns on the same seeds."""
+    from audiomuse_ray.similarity.similar import SimilarOptions, candidate_count
+
+    k, index, before = candidate_count(SimilarOptions()), lib.index.index, lib.index.index.ef
+    out: dict = {}
+    try:
+        for ef in efs:
+            index.ef = ef
+            times = []
+            for s in seeds:
+                v = lib.vectors[int(s)]
+                t0 = time.perf_counter()
+                lib.neighbours(v, k)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[str(ef)] = {"recall10": recall(np.stack([lib.neighbours(q, 10)[0] for q in queries]), exact),
+                            "query_ms": float(np.median(times))}
+    finally:
+        index.ef = before
+    return out
 
 
 def similar_in_process_ms(lib, seeds) -> dict:

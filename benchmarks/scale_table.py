@@ -35,6 +35,10 @@ ROWS = [  # (label, target at 1M, cell)
                + (f" + {r['vectors_bytes'] / 1e6:.0f}" if r.get("vectors_bytes") else "")),
     ("recall@10 vs exact, 1,000 seeds: as served / index alone", "≥ 0.95",
      lambda r: f"{_f(r.get('recall10'), '{:.3f}')}/{_f(r.get('recall10_index', r.get('recall10')), '{:.3f}')}"),
+    ("query ef 32/48/64/96: recall@10 as served; similar_tracks' index query (ms)", "",
+     lambda r: "; ".join(f"{ef}: {_f(_get(r, 'query_ef_sweep', ef, 'recall10'), '{:.3f}')} "
+                         f"{_f(_get(r, 'query_ef_sweep', ef, 'query_ms'), '{:.2f}')}"
+                         for ef in ("32", "48", "64", "96")) if r.get("query_ef_sweep") else "—"),
     ("other storage: build s / MB / recall@10 raw / re-ranked of 41", "",
      lambda r: (f"{_get(r, 'other', 'storage')}: " + "/".join([
          _f(_get(r, "other", "build_s"), "{:.0f}"), _f((_get(r, "other", "bytes") or 0) / 1e6 or None, "{:.0f}"),
