@@ -26,7 +26,10 @@ COMPACT_FROM = 250_000  # tracks from which ``auto`` keeps an E4M3 index and flo
 class IndexParams:
     """HNSW settings. M 16 / ef_construction 100 builds 100k tracks in about 35 s on two cores (M 32 / 200:
     68 s). On clustered, low-rank data like music embeddings, recall@41 at 100k was 0.999 with ef 64 and
-    1.000 with ef 100 or with M 32 / ef 200; ef 64 answers about a fifth faster than ef 100. On 200-d white
+    1.000 with ef 100 or with M 32 / ef 200; ef 64 answers about a fifth faster than ef 100. The floor is
+    48: at 100k (float32) recall@41 0.998 against 0.999 at 64, queries 0.29 -> 0.22 ms; at 1M (E4M3,
+    re-ranked) recall@10 as served stayed 0.998 and similar_tracks' query (51 candidates) went 0.49 -> 0.39 ms
+    (benchmarks/scale.py's sweep). On 200-d white
     noise, the worst case for any graph index, recall is low for every setting (benchmarks/similarity.py
     measures both).
 
@@ -39,7 +42,7 @@ class IndexParams:
 
     m: int = 16  # graph degree
     ef_construction: int = 100  # build-time beam width
-    query_ef: int = 64  # query-time beam width (raised to k when a query asks for more)
+    query_ef: int = 48  # query-time beam width (raised to k when a query asks for more)
     storage: str = AUTO
     threads: int = -1  # build threads; -1 = every core
 
