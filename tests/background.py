@@ -11,6 +11,11 @@ import subprocess
 from pathlib import Path
 
 
+def uses(item, fixture: str) -> bool:
+    """Whether a collected test needs ``fixture`` (directly or through another fixture)."""
+    return fixture in getattr(item, "fixturenames", ())
+
+
 class Background:
     def __init__(self, log: Path):
         self.log = log

@@ -20,9 +20,10 @@ CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "au
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Modules that need no corpus and no image run first, then those that need the corpus, the image tests
     last: the two builds started at collection run beside the first tests instead of holding one up."""
+    from tests.background import uses
+
     def need(item) -> int:
-        names = getattr(item, "fixturenames", ())
-        return 2 if "image" in names else 1 if "corpus" in names else 0
+        return 2 if uses(item, "image") else 1 if uses(item, "corpus") else 0
 
     rank: dict[str, int] = {}
     for item in items:

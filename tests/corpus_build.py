@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.background import Background
+from tests.background import Background, uses
 from tests.conftest import CACHE, REPO
 
 NAME, ARGS = "corpus-clip30", ("--clip", "30")  # 30 s clips: a library analysed in seconds
@@ -44,7 +44,7 @@ def why_not() -> str | None:
 
 def wanted(items) -> bool:
     """Whether a selected test uses the ``corpus`` fixture and the cache lacks it."""
-    return not cached() and any("corpus" in getattr(item, "fixturenames", ()) for item in items)
+    return not cached() and any(uses(item, "corpus") for item in items)
 
 
 def start() -> None:

@@ -12,7 +12,7 @@ import os
 import shlex
 from pathlib import Path
 
-from tests.background import Background
+from tests.background import Background, uses
 from tests.conftest import REPO
 
 TAG = "audiomuse-ray:test"
@@ -24,8 +24,7 @@ _build = Background(LOG)
 
 def wanted(items) -> bool:
     """Whether a selected test uses the ``image`` fixture and a Docker engine is there (test.sh says so)."""
-    return os.environ.get("AUDIOMUSE_TEST_DOCKER") == "1" and any(
-        "image" in getattr(item, "fixturenames", ()) for item in items)
+    return os.environ.get("AUDIOMUSE_TEST_DOCKER") == "1" and any(uses(item, "image") for item in items)
 
 
 def postgres_build(context: Path) -> list[str]:

@@ -151,9 +151,8 @@ def test_a_newer_database_is_refused_and_left_alone(tmp_path):
     engine.dispose()
 
 
-def test_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path):
-    db = tmp_path / "audiomuse.db"
-    shutil.copy(RELEASE_DB, db)
+def open_at_once(db: Path, openers: int = 4) -> list[BaseException]:
+    """What ``openers`` threads opening ``db`` together raised (each thread's own connections)."""
     errors: list[BaseException] = []
 
     def opener() -> None:
@@ -162,12 +161,18 @@ def test_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path):
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=opener) for _ in range(4)]
+    threads = [threading.Thread(target=opener) for _ in range(openers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path):
+    db = tmp_path / "audiomuse.db"
+    shutil.copy(RELEASE_DB, db)
+    assert open_at_once(db) == []
     assert rows_now(f"sqlite:///{db}", release_columns()) == release_rows()
 
 
@@ -186,21 +191,10 @@ def test_db_upgrade_command(tmp_path, capsys):
 def test_workers_opening_a_rollback_journal_library_at_once_never_fail_as_locked(tmp_path):
     """Several workers opening a release 0.1.0 library (rollback journal) together: none fails as locked."""
     errors: list[BaseException] = []
-
-    def opener(db: Path) -> None:
-        try:
-            open_store(f"sqlite:///{db}").dispose()
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
     for round_ in range(60):  # the race needs two switches to meet: one round in ~30 shows it
         db = tmp_path / f"library-{round_}.db"
         shutil.copy(RELEASE_DB, db)
-        threads = [threading.Thread(target=opener, args=(db,)) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors += open_at_once(db)
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.close()
