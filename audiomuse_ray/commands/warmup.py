@@ -1,7 +1,8 @@
 """Compile the numba-jitted code the service runs, once, into ``NUMBA_CACHE_DIR`` (the Docker image does
-this at build time). UMAP and pynndescent are numba code: compiled cold, the map after an analysis costs
-about 20 s more per process (measured in the image: 39 s cold, 20 s warm for a 100-point map). Numba keeps
-what it compiled in a cache next to the package, which a container's non-root user cannot write to.
+this at build time). UMAP and pynndescent are numba code: compiled cold, the first map costs about 20 s more
+(measured in the image: 39 s cold for a 100-point map). ``similarity.projection`` turns numba's cache on for
+umap's functions too, so every later process loads them instead of compiling. Numba keeps what it compiled
+in a cache next to the package, which a container's non-root user cannot write to.
 
 Also runs the real models once on synthetic audio, so an image whose models or ONNX runtime are broken
 fails its build instead of its first analysis.
