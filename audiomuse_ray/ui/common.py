@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +19,8 @@ from audiomuse_ray.ui.client import ApiClient, ApiError
 SEARCH_MIN_CHARS = 3
 PREVIEW_SECONDS = 30
 SONG_COLUMNS = ["▶", "title", "artist", "album", "distance", "item_id"]
+PREVIEW_PREFIX = "amr-preview-"
+PREVIEW_KEEP_S = 600.0
 _AUDIO_SUFFIX = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/flac": ".flac", "audio/wav": ".wav",
                  "audio/x-wav": ".wav", "audio/mp4": ".m4a", "audio/aac": ".aac", "audio/webm": ".webm"}
 
@@ -108,14 +112,36 @@ def wire_preview(ctx: UiContext, table: gr.Dataframe, player: gr.Audio, status: 
     table.select(play, None, [status, player], show_progress="minimal", api_visibility="private")
 
 
-def preview_file(client: ApiClient, item_id: str) -> str:
-    """Fetch the preview into a temporary file Gradio can serve; the caller's component owns it then."""
+def preview_file(client: ApiClient, item_id: str, folder: str | None = None,
+                 now: Callable[[], float] = time.time) -> str:
+    """Fetch the preview into a temporary file for the player. Gradio serves its own copy (made as the event
+    answers), so ours is needed only briefly: each preview first removes ours older than ``PREVIEW_KEEP_S``,
+    which a long-running UI would otherwise pile up in the temporary folder, one file per play."""
     body, content_type = client.preview(item_id, PREVIEW_SECONDS)
     suffix = _AUDIO_SUFFIX.get(content_type.split(";")[0].strip(), ".audio")
-    fd, path = tempfile.mkstemp(prefix="amr-preview-", suffix=suffix)
+    folder = folder or tempfile.gettempdir()
+    remove_old_previews(folder, now() - PREVIEW_KEEP_S)
+    fd, path = tempfile.mkstemp(prefix=PREVIEW_PREFIX, suffix=suffix, dir=folder)
     with os.fdopen(fd, "wb") as f:
         f.write(body)
     return path
+
+
+def remove_old_previews(folder: str, before: float) -> int:
+    """Deletes this user's preview files in ``folder`` last written before ``before`` (a Unix time)."""
+    removed, uid = 0, os.getuid()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.startswith(PREVIEW_PREFIX):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == uid and st.st_mtime < before:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:  # gone meanwhile, or not ours to remove
+                continue
+    return removed
 
 
 def song_search(ctx: UiContext, label: str, info: str = "", multiselect: bool = False) -> gr.Dropdown:

@@ -179,3 +179,28 @@ def test_the_score_plot_follows_the_jobs_own_record_of_improvements():
     older = {"runs_done": 30, "best_score": -2.0}  # a server that keeps no record: the page's own polls
     assert score_points(older, [[10, -3.0]]) == [[10, -3.0], [30, -2.0]]
     assert score_points(older, [[10, -3.0], [30, -2.0]]) == [[10, -3.0], [30, -2.0]]
+
+
+class PreviewClient:
+    def preview(self, item_id: str, seconds: int = 30) -> tuple[bytes, str]:
+        return b"OggS" + item_id.encode(), "audio/ogg"
+
+
+def test_each_preview_removes_the_previews_older_than_ten_minutes(tmp_path):
+    """One file per play, in the temporary folder: without the clean-up a UI left running piles them up."""
+    import os
+
+    from audiomuse_ray.ui.common import PREVIEW_KEEP_S, PREVIEW_PREFIX, preview_file
+
+    now = 1_800_000_000.0
+    old = tmp_path / f"{PREVIEW_PREFIX}old.ogg"
+    recent = tmp_path / f"{PREVIEW_PREFIX}recent.ogg"
+    other = tmp_path / "someone-elses.ogg"
+    for path, age in ((old, PREVIEW_KEEP_S + 1), (recent, PREVIEW_KEEP_S - 60), (other, 10 * PREVIEW_KEEP_S)):
+        path.write_bytes(b"x")
+        os.utime(path, (now - age, now - age))
+    made = preview_file(PreviewClient(), "t1", folder=str(tmp_path), now=lambda: now)
+    assert open(made, "rb").read() == b"OggSt1" and made.endswith(".ogg")
+    assert not old.exists() and recent.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(PREVIEW_PREFIX)) == sorted(
+        [recent.name, os.path.basename(made)])
