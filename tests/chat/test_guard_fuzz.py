@@ -6,6 +6,7 @@ within the time limit, on SQLite and on PostgreSQL, and leaves the database as i
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -37,23 +38,27 @@ REGEX_ALPHABET = "ab|()*+?{}[]^$.\\:1dswbB,-"
 TEXT_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 
+@functools.cache  # one strategy object: Hypothesis validates each new one whole, per draw
 def _names() -> st.SearchStrategy[str]:
     name = st.sampled_from(COLUMNS + COLUMNS + FOREIGN_NAMES)
     return st.builds(lambda q, n, quoted: q + (f'"{n}"' if quoted else n), st.sampled_from(QUALIFIERS), name,
                      st.booleans())
 
 
+@functools.cache
 def _literals() -> st.SearchStrategy[str]:
     text = st.text(TEXT_ALPHABET, max_size=12).map(lambda s: "'" + s.replace("'", "''") + "'")
     return st.one_of(st.integers(-5, 300).map(str), st.floats(0, 1, allow_nan=False).map(lambda f: f"{f:.3f}"),
                      text, st.sampled_from(["NULL", "TRUE", "'%a%'", "'rock'", "E'\\x41'", "$$x$$"]))
 
 
+@functools.cache
 def _regex() -> st.SearchStrategy[str]:
     return st.one_of(st.text(REGEX_ALPHABET, max_size=12),
                      st.sampled_from(["(?:^|,)rock:([0-9.]+)", "(a|a)*$", "((a)+)+$", "[[:digit:]]", "\\d+"]))
 
 
+@functools.cache
 def _expressions() -> st.SearchStrategy[str]:
     leaves = st.one_of(_names(), _literals())
 
