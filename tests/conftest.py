@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,19 +18,59 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("AUDIOMUSE_TEST_CACHE", Path.home() / ".cache" / "audiomuse-ray"))
 
 
+def pytest_configure(config) -> None:
+    if config.getoption("record_durations") and not os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.durations import Recorder
+
+        config.pluginmanager.register(Recorder(), "record-durations")
+    _make_ray_token()
+
+
+def _make_ray_token() -> None:
+    """Before xdist's workers start: every local Ray since 2.5x turns token authentication on and writes
+    ``~/.ray/auth_token`` when it is missing. Two workers starting their first Ray at the same moment
+    could each write their own, and one cluster's processes would then read the other's; make the one
+    token here, once, before either starts."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or (Path.home() / ".ray" / "auth_token").exists():
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import generate_and_save_token
+    except ImportError:  # another Ray: it makes its token its own way
+        return
+    generate_and_save_token()
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--record-durations", action="store_true",
+                     help="write each module's seconds to tests/durations.tsv (for the order of a run)")
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """Modules that need no corpus and no image run first, then those that need the corpus, the image tests
-    last: the two builds started at collection run beside the first tests instead of holding one up."""
+    """The order modules run in; each keeps its own order, and ``./test.sh`` hands whole modules to two xdist
+    workers in this order. First those that need neither the corpus nor the image, while the two builds
+    started at collection run; then those that need the corpus, with the image tests halfway through them
+    (the image is ready by then). Within each group the longest first (``tests/durations.tsv``), so the
+    short ones fill the end and both workers finish together."""
+    from tests import durations
     from tests.background import uses
 
-    def need(item) -> int:
-        return 2 if uses(item, "image") else 1 if uses(item, "corpus") else 0
-
-    rank: dict[str, int] = {}
+    seconds = durations.load()
+    needs: dict[str, int] = {}
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        rank[module] = max(rank.get(module, 0), need(item))
-    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])  # stable: each module's order stays
+        needs[module] = max(needs.get(module, 0), 2 if uses(item, "image") else 1 if uses(item, "corpus") else 0)
+    longest_first = sorted(needs, key=lambda m: -seconds.get(m, 0.0))
+    order = [m for m in longest_first if needs[m] == 0]
+    corpus = [m for m in longest_first if needs[m] == 1]
+    half, done, split = sum(seconds.get(m, 0.0) for m in corpus) / 2, 0.0, 0
+    if half == 0:  # no durations recorded: the image tests after all the others
+        split = len(corpus)
+    while split < len(corpus) and done < half:
+        done += seconds.get(corpus[split], 0.0)
+        split += 1
+    order += corpus[:split] + [m for m in longest_first if needs[m] == 2] + corpus[split:]
+    position = {m: i for i, m in enumerate(order)}
+    items.sort(key=lambda item: position[item.nodeid.split("::", 1)[0]])  # stable: each module's order stays
 
 
 def pytest_collection_finish(session) -> None:
@@ -43,12 +84,15 @@ def pytest_collection_finish(session) -> None:
         image_build.start()
 
 
-def pytest_sessionfinish(session) -> None:
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A build still running is stopped, unless another xdist worker of this run may be waiting for it."""
     from tests import corpus_build
+    from tests.background import in_worker
     from tests.docker import image_build
 
-    corpus_build.stop()
-    image_build.stop()
+    let_finish = in_worker() and exitstatus != pytest.ExitCode.INTERRUPTED
+    corpus_build.stop(let_finish)
+    image_build.stop(let_finish)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +191,7 @@ def ray_cluster():
 
     from audiomuse_ray.runtime.ingress import HAPROXY, apply_ingress_env
 
-    apply_ingress_env(HAPROXY, cpus=2)  # Serve as the service runs it: HAProxy straight to the replicas
+    ingress = apply_ingress_env(HAPROXY, cpus=2)  # Serve as the service runs it: HAProxy straight to the replicas
     # Behind HAProxy a deleted app's replicas stay reachable for a minimum drain period (30 s) so that
     # HAProxy can move clients away; nothing is in flight when a test module deletes its apps, so drain
     # briefly (each module's teardown took 31 s, 1 s with this).
@@ -159,6 +203,8 @@ def ray_cluster():
     yield cluster
     ray.shutdown()
     cluster.shutdown()
+    if ingress.get("RAY_SERVE_HAPROXY_SERVER_STATE_BASE"):  # HAProxy's folder for this cluster, as serve removes its own
+        shutil.rmtree(ingress["RAY_SERVE_HAPROXY_SERVER_STATE_BASE"], ignore_errors=True)
 
 
 def wait_until_routed(url: str, timeout_s: float = 30.0) -> None:

@@ -51,9 +51,10 @@ def start() -> None:
     """Starts the build in the background (once), when it can run."""
     if _build.started or cached() or why_not():
         return
-    shutil.rmtree(PARTIAL, ignore_errors=True)
     PARTIAL.parent.mkdir(parents=True, exist_ok=True)
-    _build.start(["bash", str(_script()), str(PARTIAL), *ARGS])
+    # the manifest holds paths relative to the output folder, so the folder can be renamed when done
+    script = 'rm -rf "$1" && bash "$3" "$1" "${@:4}" && rm -rf "$2" && mv "$1" "$2"'
+    _build.start(["bash", "-c", script, "corpus", str(PARTIAL), str(OUT), str(_script()), *ARGS])
 
 
 def finish(timeout_s: float = 1800) -> Path:
@@ -64,13 +65,10 @@ def finish(timeout_s: float = 1800) -> Path:
     if reason:
         pytest.skip(reason)
     start()
-    if _build.wait(timeout_s) != 0:
+    if _build.wait(timeout_s) != 0 or not cached():
         pytest.fail(f"make_corpus.sh failed (see {_build.log}):\n{_build.tail(2000)}")
-    # the manifest holds paths relative to the output folder, so the folder can be renamed
-    shutil.rmtree(OUT, ignore_errors=True)
-    PARTIAL.rename(OUT)
     return OUT
 
 
-def stop() -> None:
-    _build.stop()
+def stop(let_finish: bool = False) -> None:
+    _build.stop(let_finish)

@@ -26,6 +26,7 @@ def models():
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_each_broken_file_gives_a_sane_analysis_or_one_typed_error(corpus, models):
     for path in sorted((corpus / "broken").iterdir()):

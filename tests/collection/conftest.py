@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.background import exclusive
 from tests.conftest import CACHE
 
 # Another format and bitrate for each source format, as a second server's copy of the library would be.
@@ -61,6 +62,11 @@ def transcoded_library(corpus: Path) -> TranscodedLibrary:
     if not shutil.which("ffmpeg"):
         pytest.skip("ffmpeg is needed to transcode the corpus")
     out = CACHE / f"collection-b-{B_VERSION}"
+    with exclusive(out.with_name(out.name + ".lock")):  # another xdist worker may be building it
+        return _transcoded(corpus, out)
+
+
+def _transcoded(corpus: Path, out: Path) -> TranscodedLibrary:
     stamp = out / "layout.json"
     if stamp.exists():
         data = json.loads(stamp.read_text())

@@ -23,7 +23,7 @@ from audiomuse_ray.store import open_store
 from audiomuse_ray.store import tracks as track_store
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

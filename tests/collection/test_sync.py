@@ -33,7 +33,7 @@ from audiomuse_ray.store import tracks as track_store
 from tests.collection.hub_server import HubServer
 from tests.conftest import REPO, wait_until_routed
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TOKENS = "instance-a:token-of-a-123,instance-b:token-of-b-456"
 A_API = "api-token-of-instance-a"  # A's own API token: its start route needs it, the hub never sees it
 PREFIX = "collection-"

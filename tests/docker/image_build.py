@@ -50,5 +50,5 @@ def finish(timeout_s: float) -> int:
     return _build.wait(timeout_s)
 
 
-def stop() -> None:
-    _build.stop()
+def stop(let_finish: bool = False) -> None:
+    _build.stop(let_finish)
