@@ -11,7 +11,6 @@ without a status takes the lock and runs the command itself.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import signal
@@ -29,19 +28,6 @@ _WRAPPER = ('rc=0; "$@" || rc=$?; printf "%s %s\\n" "$BACKGROUND_RUN" "$rc" > "$
 def uses(item, fixture: str) -> bool:
     """Whether a collected test needs ``fixture`` (directly or through another fixture)."""
     return fixture in getattr(item, "fixturenames", ())
-
-
-@contextlib.contextmanager
-def exclusive(path: Path):
-    """Holds an exclusive lock on ``path`` (created if missing) against other processes: one xdist worker
-    fills a shared cache while the other waits, then finds it filled."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def run_id() -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.background import exclusive
+from audiomuse_ray.store.migrate import file_lock
 from tests.conftest import CACHE
 
 # Another format and bitrate for each source format, as a second server's copy of the library would be.
@@ -62,7 +62,8 @@ def transcoded_library(corpus: Path) -> TranscodedLibrary:
     if not shutil.which("ffmpeg"):
         pytest.skip("ffmpeg is needed to transcode the corpus")
     out = CACHE / f"collection-b-{B_VERSION}"
-    with exclusive(out.with_name(out.name + ".lock")):  # another xdist worker may be building it
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(f"{out}.lock"):  # another xdist worker may be building it
         return _transcoded(corpus, out)
 
 
